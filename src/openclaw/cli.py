@@ -1,0 +1,113 @@
+"""The command line. Click parses; core functions do the work; errors are sorted into user
+errors (plain message, exit 1) and bugs (traceback to a debug log, exit 1)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from openclaw import __version__, resources
+from openclaw.errors import FindingsError, OpenclawError
+from openclaw.findings import render_json, render_text
+from openclaw.validate import check_all, default_inventory
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXAMPLES = """
+Examples:
+
+\b
+  openclaw validate                       # ./openclaw.yaml and inventory/local.yaml
+  openclaw validate -c fleet.yaml -i inventory/production.yaml --format json
+  openclaw compile -i inventory/production.yaml -o out/
+  openclaw schema > openclaw.schema.json
+"""
+
+
+def config_options(fn: F) -> F:
+    """Options every command that reads a project shares."""
+    fn = click.option("-i", "--inventory", "inventory", type=click.Path(dir_okay=True),
+                      default=None, help="Inventory YAML (default: inventory/local.yaml "
+                      "if present).")(fn)
+    fn = click.option("-c", "--config", "config", type=click.Path(dir_okay=True),
+                      default="openclaw.yaml", show_default=True,
+                      help="The fleet configuration.")(fn)
+    return fn
+
+
+def format_option(*choices: str) -> Callable[[F], F]:
+    return click.option("--format", "fmt", type=click.Choice(choices), default="text",
+                        show_default=True, help="Output format.")
+
+
+def guarded(fn: F) -> F:
+    """Turn user errors into exit 1 with their message, and bugs into a logged traceback."""
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except FindingsError as e:
+            sys.stderr.write(render_text(e.findings))
+            sys.exit(1)
+        except OpenclawError as e:
+            click.echo(f"error: {e}", err=True)
+            sys.exit(1)
+        except (click.exceptions.Exit, click.ClickException, KeyboardInterrupt, SystemExit):
+            raise
+        except Exception:
+            fd, path = tempfile.mkstemp(prefix="openclaw-crash-", suffix=".log")
+            with os.fdopen(fd, "w") as fh:
+                fh.write(traceback.format_exc())
+            click.echo(f"internal error: this is a bug in openclaw; details in {path}",
+                       err=True)
+            sys.exit(1)
+    return wrapper  # type: ignore[return-value]
+
+
+def resolve_inventory(inventory: str | None) -> str | None:
+    return inventory if inventory is not None else default_inventory()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]},
+             epilog=EXAMPLES)
+@click.version_option(__version__, prog_name="openclaw")
+def main() -> None:
+    """Declarative provisioning and config compiler for OpenClaw agent fleets.
+
+    Validates openclaw.yaml, compiles it per host into systemd units, scripts, .env and
+    failover.json, and ships them with pyinfra.
+    """
+
+
+@main.command()
+@config_options
+@format_option("text", "json")
+@guarded
+def validate(config: str, inventory: str | None, fmt: str) -> None:
+    """Check the config (and inventory) against the schema and the semantic rules.
+
+    Prints every finding as FILE:LINE:COL: path: message. Exit 0 when clean, 1 on errors
+    (warnings alone exit 0).
+    """
+    checked = check_all(config, resolve_inventory(inventory))
+    out = render_json(checked.findings) if fmt == "json" else render_text(checked.findings)
+    sys.stdout.write(out)
+    sys.exit(0 if checked.ok else 1)
+
+
+@main.command()
+@click.option("--inventory", "which", flag_value="inventory.schema.json",
+              help="Print the inventory schema instead.")
+@click.option("--config", "which", flag_value="openclaw.schema.json", default=True,
+              hidden=True)
+def schema(which: str) -> None:
+    """Print the JSON Schema of openclaw.yaml."""
+    click.echo(json.dumps(resources.schema(which), indent=2))

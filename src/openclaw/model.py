@@ -1,0 +1,389 @@
+"""The typed, immutable model. Built from normalized, validated data; durations are seconds,
+percentages fractions, sizes bytes. Nothing after this stage reads YAML."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from openclaw import units
+from openclaw.rules import cooldown_bounds, status_spec
+
+MODES = ("FULL", "DEGRADED", "MINIMAL", "MAINTENANCE")
+
+
+@dataclass(frozen=True)
+class Service:
+    user: str
+    group: str
+    root: str
+    gateway_command: str
+    gateway_port: int
+    worker_command: str
+    dashboard_enabled: bool
+    dashboard_port: int
+    dashboard_command: str
+
+
+@dataclass(frozen=True)
+class CircuitBreaker:
+    failure_threshold: int
+    cooldown_min: float
+    cooldown_max: float
+    probe_interval: float
+
+
+@dataclass(frozen=True)
+class Retry:
+    max_attempts: int
+    backoff: str
+    initial_delay: float
+    max_delay: float
+    retry_on: tuple[str, ...]  # "429", "5xx", "timeout"
+    do_not_retry_on: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Probe:
+    endpoint: str
+    interval: float
+    timeout: float
+    failure_threshold: int
+
+
+@dataclass(frozen=True)
+class HealthChecks:
+    interval: float
+    liveness: Probe
+    readiness: Probe
+    startup_endpoint: str
+    startup_initial_delay: float
+    disk_max_usage: float
+    memory_min_free: int
+    workspace_files: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Degradation:
+    triggers: tuple[tuple[str, units.Threshold], ...]
+    trigger_modes: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Budget:
+    name: str
+    limit_tokens: int
+    scope: str
+    providers: tuple[str, ...]
+    alert_threshold: float
+    action: str
+    reset: str  # hourly | daily | weekly | monthly
+
+
+@dataclass(frozen=True)
+class Tracking:
+    granularity: str
+    aggregation: str
+    export: str
+    usage_file: str
+
+
+@dataclass(frozen=True)
+class Provider:
+    name: str
+    model: str
+    threshold: str | None
+    endpoint: str | None
+    api_key_env: str | None
+    health_path: str
+    timeout: float
+
+
+@dataclass(frozen=True)
+class Failover:
+    on_error: bool
+    on_timeout: bool
+    on_rate_limit: bool
+    status_codes: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Routing:
+    strategy: str
+    providers: tuple[Provider, ...]
+    failover: Failover
+
+
+@dataclass(frozen=True)
+class Caching:
+    semantic_enabled: bool
+    semantic_similarity: float
+    semantic_ttl: float
+    exact_enabled: bool
+    exact_ttl: float
+    backend: str
+    providers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PermissionLevel:
+    level: str
+    allowed: tuple[str, ...]
+    description: str
+
+
+@dataclass(frozen=True)
+class Security:
+    level: str
+    permission_model: tuple[PermissionLevel, ...]
+    auto_approve: tuple[str, ...]
+    require_approval: tuple[str, ...]
+    human_approval_channel: str
+
+
+@dataclass(frozen=True)
+class SecretSource:
+    kind: str  # "env" | "file"
+    ref: str
+
+    def describe(self) -> str:
+        return f"{self.kind}:{self.ref}"
+
+
+@dataclass(frozen=True)
+class Secrets:
+    env: tuple[tuple[str, SecretSource], ...]
+    log_access: bool
+    alert_on_access: bool
+    rotate_enabled: bool
+
+
+@dataclass(frozen=True)
+class Safety:
+    max_input_tokens: int
+    filter_prompts: tuple[str, ...]
+    validate_json: bool
+    sanitize_tool_calls: bool
+    filter_sensitive: tuple[str, ...]
+    rate_limit_per_hour: float
+
+
+@dataclass(frozen=True)
+class Logging:
+    format: str
+    level: str
+    local_dir: str | None
+    stdout: bool
+    remote: str | None
+    retention_local: float
+    retention_remote: float
+
+
+@dataclass(frozen=True)
+class Metrics:
+    textfile: str
+    per_minute: bool
+    per_hour: bool
+    per_day: bool
+
+
+@dataclass(frozen=True)
+class Channel:
+    kind: str  # telegram | email | pagerduty | webhook
+    settings: tuple[tuple[str, Any], ...]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return dict(self.settings).get(key, default)
+
+
+@dataclass(frozen=True)
+class Alerting:
+    channels: tuple[Channel, ...]
+    thresholds: tuple[tuple[str, units.Threshold], ...]
+    dedup_window: float
+    escalation_delay: float
+
+
+@dataclass(frozen=True)
+class Scaling:
+    min_instances: int
+    max_instances: int
+    scale_up: str
+    scale_down: str
+    worker_model: str
+    load_balancing: str
+
+
+@dataclass(frozen=True)
+class Region:
+    name: str
+    weight: float
+    failover_to: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Deployment:
+    regions: tuple[Region, ...]
+    automatic_failover: bool
+    rpo: float
+    rto: float
+    latency_routing: str
+    batch_size: str
+    health_timeout: float
+
+    def region(self, name: str) -> Region:
+        return next(r for r in self.regions if r.name == name)
+
+    def peers(self, name: str) -> tuple[Region, ...]:
+        """Failover peers of a region: as configured, else the others by weight."""
+        own = self.region(name)
+        if own.failover_to:
+            return tuple(self.region(n) for n in own.failover_to)
+        others = [r for r in self.regions if r.name != name]
+        return tuple(sorted(others, key=lambda r: (-r.weight, r.name)))
+
+
+@dataclass(frozen=True)
+class Config:
+    service: Service
+    circuit_breaker: CircuitBreaker
+    retry: Retry
+    health_checks: HealthChecks
+    degradation: Degradation
+    budgets: tuple[Budget, ...]
+    tracking: Tracking
+    routing: Routing
+    caching: Caching
+    security: Security
+    secrets: Secrets
+    safety: Safety
+    logging: Logging
+    metrics: Metrics
+    alerting: Alerting
+    scaling: Scaling
+    deployment: Deployment
+
+
+def _s(v: Any) -> tuple[str, ...]:
+    return tuple(str(x) for x in v or ())
+
+
+def _channel(kind: str, value: Any) -> Channel:
+    settings = value if isinstance(value, dict) else {"description": value}
+    if kind == "telegram":
+        settings = {"bot_token_env": "TELEGRAM_BOT_TOKEN",
+                    "api_url": "https://api.telegram.org", **settings}
+        if not settings.get("chat_id") and not settings.get("chat_id_env"):
+            settings["chat_id_env"] = "TELEGRAM_CHAT_ID"
+    if kind == "pagerduty":
+        settings = {"routing_key_env": "PAGERDUTY_ROUTING_KEY",
+                    "api_url": "https://events.pagerduty.com/v2/enqueue", **settings}
+    return Channel(kind, tuple(sorted((k, v) for k, v in settings.items() if v is not None)))
+
+
+def build(d: dict[str, Any]) -> Config:
+    """Turn normalized data (every default present) into the model."""
+    sv, hc, cm = d["service"], d["health_checks"], d["cost_management"]
+    providers = tuple(
+        Provider(p["name"], p["model"], p.get("threshold"), p.get("endpoint"),
+                 p.get("api_key_env"), p["health_path"], units.duration(p["timeout"]))
+        for p in d["routing"]["providers"])
+    provider_names = tuple(p.name for p in providers)
+    lo, hi = cooldown_bounds(d["circuit_breaker"]["metrics"]["cooldown_period"])
+    cbm = d["circuit_breaker"]["metrics"]
+    live, ready = hc["liveness"], hc["readiness"]
+    fo = d["routing"]["failover"]
+    sec, saf, lg = d["security"], d["safety"], d["logging"]
+    dest = lg["destinations"]
+    inst = d["scaling"]["agent_instances"]
+    dep = d["deployment"]
+    default_modes = {"high_latency": "DEGRADED", "high_error_rate": "DEGRADED",
+                     "resource_pressure": "MINIMAL", "all_providers_down": "MINIMAL"}
+    return Config(
+        service=Service(sv["user"], sv.get("group") or sv["user"], sv["root"].rstrip("/")
+                        or "/", sv["gateway"]["command"], sv["gateway"]["port"],
+                        sv["worker"]["command"], sv["dashboard"]["enabled"],
+                        sv["dashboard"]["port"], sv["dashboard"]["command"]),
+        circuit_breaker=CircuitBreaker(units.count(cbm["failure_threshold"]), lo, hi,
+                                       units.duration(cbm["probe_interval"])),
+        retry=Retry(d["retry"]["max_attempts"], d["retry"]["backoff"],
+                    units.duration(d["retry"]["initial_delay"]),
+                    units.duration(d["retry"]["max_delay"]),
+                    tuple(status_spec(x) for x in d["retry"]["retry_on"]),
+                    tuple(status_spec(x) for x in d["retry"]["do_not_retry_on"])),
+        health_checks=HealthChecks(
+            units.duration(hc.get("interval") or live["interval"]),
+            Probe(live["endpoint"], units.duration(live["interval"]),
+                  units.duration(live["timeout"]), units.count(live["failure_threshold"])),
+            Probe(ready["endpoint"], units.duration(ready["interval"]),
+                  units.duration(ready["timeout"]), 1),
+            hc["startup"]["endpoint"], units.duration(hc["startup"]["initial_delay"]),
+            units.percent(hc["disk_max_usage"]), units.size(hc["memory_min_free"]),
+            _s(hc["workspace_files"])),
+        degradation=Degradation(
+            tuple(sorted((k, units.threshold(v))
+                         for k, v in d["degradation"]["triggers"].items())),
+            tuple(sorted({**default_modes, **d["degradation"]["trigger_modes"]}.items()))),
+        budgets=tuple(
+            Budget(b["name"], units.count(b["limit"]), b["scope"],
+                   _s(b.get("providers")) or (provider_names if b["scope"] == "per_provider"
+                                              else ()),
+                   units.percent(b["alert_threshold"]), b["action"],
+                   "monthly" if b["reset"] == "1st of month" else b["reset"])
+            for b in cm["budgets"] or ()),
+        tracking=Tracking(cm["tracking"]["granularity"], cm["tracking"]["aggregation"],
+                          cm["tracking"]["export"], cm["tracking"]["usage_file"]),
+        routing=Routing(d["routing"]["strategy"], providers,
+                        Failover(fo["on_error"], fo["on_timeout"], fo["on_rate_limit"],
+                                 tuple(sorted(fo["status_codes"])))),
+        caching=Caching(d["caching"]["semantic"]["enabled"],
+                        float(d["caching"]["semantic"]["similarity_threshold"]),
+                        units.duration(d["caching"]["semantic"]["ttl"]),
+                        d["caching"]["exact"]["enabled"],
+                        units.duration(d["caching"]["exact"]["ttl"]),
+                        d["caching"]["cache_backend"],
+                        _s(d["caching"].get("providers")) or provider_names),
+        security=Security(sec["level"], tuple(
+            PermissionLevel(p["level"], _s(p.get("allowed")), p.get("description", ""))
+            for p in sec.get("permission_model") or ()),
+            _s(sec["tool_approval"].get("auto_approve")),
+            _s(sec["tool_approval"].get("require_approval")),
+            sec["tool_approval"]["human_approval_channel"]),
+        secrets=Secrets(
+            tuple(sorted((k, SecretSource(*next(iter(v.items()))))
+                         for k, v in (d["secrets"].get("env") or {}).items())),
+            bool(d["secrets"]["audit"].get("log_access")),
+            bool(d["secrets"]["audit"].get("alert_on_access")),
+            bool(d["secrets"]["storage"].get("rotate_enabled"))),
+        safety=Safety(units.count(saf["input"]["max_length"]),
+                      _s(saf["input"].get("filter_prompts")), saf["input"]["validate_json"],
+                      saf["output"]["sanitize_tool_calls"],
+                      _s(saf["output"].get("filter_sensitive")),
+                      units.rate_per_hour(saf["output"]["rate_limit_per_user"])),
+        logging=Logging(lg["format"], lg["level"],
+                        dest.get("local_file") if isinstance(dest.get("local_file"), str)
+                        else None, dest.get("stdout") not in (None, False),
+                        dest.get("remote") if isinstance(dest.get("remote"), str) else None,
+                        units.duration(lg["retention"]["local"]),
+                        units.duration(lg["retention"]["remote"])),
+        metrics=Metrics(d["metrics"]["textfile"],
+                        bool(d["metrics"]["aggregation"].get("per_minute")),
+                        bool(d["metrics"]["aggregation"].get("per_hour")),
+                        bool(d["metrics"]["aggregation"].get("per_day"))),
+        alerting=Alerting(
+            tuple(_channel(k, v) for k, v in d["alerting"]["channels"].items()),
+            tuple(sorted((k, units.threshold(v))
+                         for k, v in d["alerting"]["thresholds"].items())),
+            units.duration(d["alerting"]["suppression"]["deduplication_window"]),
+            units.duration(d["alerting"]["suppression"]["escalation_delay"])),
+        scaling=Scaling(inst["min"], inst["max"], inst["scale_up_trigger"],
+                        inst["scale_down_trigger"], d["orchestration"]["worker_model"],
+                        d["orchestration"]["load_balancing"]),
+        deployment=Deployment(
+            tuple(Region(r["name"], float(r["weight"]), _s(r.get("failover_to")))
+                  for r in dep["regions"]),
+            dep["failover"]["automatic"], units.duration(dep["failover"]["rpo"]),
+            units.duration(dep["failover"]["rto"]), dep["latency_routing"],
+            str(dep["rollout"]["batch_size"]),
+            units.duration(dep["rollout"]["health_timeout"])),
+    )

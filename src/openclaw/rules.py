@@ -1,0 +1,268 @@
+"""Semantic rules JSON Schema cannot express. Each takes the normalized config and yields
+findings located at the raw YAML the value came from."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from openclaw import units
+from openclaw.findings import WARNING, Finding
+from openclaw.load import Document, PathT
+from openclaw.secrets_scan import scan
+
+Rule = Callable[["Context"], Iterator[Finding]]
+RULES: list[Rule] = []
+
+
+def rule(fn: Rule) -> Rule:
+    RULES.append(fn)
+    return fn
+
+
+class Context:
+    def __init__(self, doc: Document, data: dict[str, Any], origins: dict[PathT, PathT]):
+        self.doc, self.data, self.origins = doc, data, origins
+
+    def at(self, npath: PathT, message: str, code: str, *, severity: str = "error",
+           key: bool = False) -> Finding:
+        raw = self.origins.get(npath)
+        p = npath
+        while raw is None and p:
+            p = p[:-1]
+            raw = self.origins.get(p)
+        return self.doc.finding(raw or (), message, code, severity=severity, key=key)
+
+    def get(self, *path: str) -> Any:
+        node: Any = self.data
+        for part in path:
+            node = node.get(part) if isinstance(node, dict) else None
+        return node
+
+
+def run_rules(doc: Document, data: dict[str, Any], origins: dict[PathT, PathT]
+              ) -> list[Finding]:
+    ctx = Context(doc, data, origins)
+    return [f for r in RULES for f in r(ctx)]
+
+
+def _duplicates(ctx: Context, items: list[dict[str, Any]], base: PathT, what: str,
+                code: str) -> Iterator[Finding]:
+    seen: dict[str, int] = {}
+    for i, item in enumerate(items):
+        name = item.get("name")
+        if name in seen:
+            yield ctx.at((*base, i, "name"), f"duplicate {what} name {name!r} (also item "
+                         f"{seen[name]})", code)
+        else:
+            seen[str(name)] = i
+
+
+@rule
+def unique_names(ctx: Context) -> Iterator[Finding]:
+    yield from _duplicates(ctx, ctx.get("deployment", "regions") or [],
+                           ("deployment", "regions"), "region", "R001")
+    yield from _duplicates(ctx, ctx.get("routing", "providers") or [],
+                           ("routing", "providers"), "provider", "R002")
+    yield from _duplicates(ctx, ctx.get("cost_management", "budgets") or [],
+                           ("cost_management", "budgets"), "budget", "R003")
+
+
+@rule
+def region_weights(ctx: Context) -> Iterator[Finding]:
+    regions = ctx.get("deployment", "regions") or []
+    total = sum(float(r.get("weight", 0)) for r in regions)
+    if regions and abs(total - 1.0) > 1e-6:
+        yield ctx.at(("deployment", "regions"), f"region weights sum to {total:g}, "
+                     "expected 1.0", "R004")
+
+
+@rule
+def region_failover_peers(ctx: Context) -> Iterator[Finding]:
+    regions = ctx.get("deployment", "regions") or []
+    names = {r["name"] for r in regions}
+    for i, region in enumerate(regions):
+        for j, peer in enumerate(region.get("failover_to") or []):
+            where = ("deployment", "regions", i, "failover_to", j)
+            if peer == region["name"]:
+                yield ctx.at(where, "a region cannot fail over to itself", "R005")
+            elif peer not in names:
+                yield ctx.at(where, f"unknown region {peer!r} (regions: "
+                             f"{', '.join(sorted(names))})", "R005")
+
+
+@rule
+def providers_exist(ctx: Context) -> Iterator[Finding]:
+    names = {p["name"] for p in ctx.get("routing", "providers") or []}
+    known = ", ".join(sorted(names)) or "none defined in routing.providers"
+    refs: list[PathT] = []
+    for i, budget in enumerate(ctx.get("cost_management", "budgets") or []):
+        refs += [("cost_management", "budgets", i, "providers", j)
+                 for j in range(len(budget.get("providers") or []))]
+    refs += [("caching", "providers", j) for j in range(len(ctx.get("caching", "providers")
+                                                            or []))]
+    for path in refs:
+        value = _at(ctx.data, path)
+        if value not in names:
+            yield ctx.at(path, f"unknown provider {value!r} (providers: {known})", "R006")
+
+
+def _at(data: Any, path: PathT) -> Any:
+    for part in path:
+        data = data[part]
+    return data
+
+
+@rule
+def retry_delays(ctx: Context) -> Iterator[Finding]:
+    retry = ctx.get("retry") or {}
+    lo, hi = units.duration(retry["initial_delay"]), units.duration(retry["max_delay"])
+    if lo > hi:
+        yield ctx.at(("retry", "initial_delay"), f"initial_delay ({retry['initial_delay']}) "
+                     f"is longer than max_delay ({retry['max_delay']})", "R007")
+
+
+def status_spec(value: int | str) -> str:
+    """'rate_limit (429)' -> '429'; '5xx' -> '5xx'; 'timeout' -> 'timeout'."""
+    text = str(value).strip()
+    if "(" in text:
+        text = text.split("(", 1)[1].rstrip(") ")
+    return text.strip().lower()
+
+
+def _overlaps(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    if "timeout" in (a, b):
+        return False
+    return (a.endswith("xx") and b[0] == a[0]) or (b.endswith("xx") and a[0] == b[0])
+
+
+@rule
+def retry_classes(ctx: Context) -> Iterator[Finding]:
+    retry = ctx.get("retry") or {}
+    never = [status_spec(x) for x in retry["do_not_retry_on"]]
+    for i, item in enumerate(retry["retry_on"]):
+        spec = status_spec(item)
+        clash = next((n for n in never if _overlaps(spec, n)), None)
+        if clash:
+            yield ctx.at(("retry", "retry_on", i), f"{spec} is also in do_not_retry_on "
+                         f"({clash}); a status must be in one list only", "R008")
+
+
+def cooldown_bounds(value: Any) -> tuple[float, float]:
+    if isinstance(value, dict):
+        return units.duration(value["min"]), units.duration(value["max"])
+    if isinstance(value, str) and "-" in value:
+        lo, rest = value.split("-", 1)
+        unit = rest.strip().lstrip("0123456789 ")
+        return units.duration(lo.strip() + unit), units.duration(rest.strip())
+    return units.duration(value), units.duration(value)
+
+
+@rule
+def cooldown_order(ctx: Context) -> Iterator[Finding]:
+    path = ("circuit_breaker", "metrics", "cooldown_period")
+    lo, hi = cooldown_bounds(ctx.get(*path))
+    if lo > hi:
+        yield ctx.at(path, f"cooldown minimum ({lo:g}s) is above its maximum ({hi:g}s)",
+                     "R009")
+
+
+@rule
+def scaling_bounds(ctx: Context) -> Iterator[Finding]:
+    inst = ctx.get("scaling", "agent_instances") or {}
+    if inst["min"] > inst["max"]:
+        yield ctx.at(("scaling", "agent_instances", "min"), f"min ({inst['min']}) is above "
+                     f"max ({inst['max']})", "R010")
+
+
+@rule
+def kvlist_repeats(ctx: Context) -> Iterator[Finding]:
+    """The same setting twice in a list-of-one-key-mappings block: the second would win."""
+    def walk(node: Any, path: PathT) -> Iterator[Finding]:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                yield from walk(v, (*path, k))
+        elif isinstance(node, list):
+            singles = [x for x in node if isinstance(x, dict) and len(x) == 1]
+            if node and len(singles) == len(node):
+                counts = Counter(next(iter(x)) for x in singles)
+                for i, item in enumerate(singles):
+                    key = next(iter(item))
+                    if counts[key] > 1 and [next(iter(x)) for x in singles].index(key) != i:
+                        yield ctx.doc.finding((*path, i, key), f"{key!r} is set more than "
+                                              "once in this list", "R011", key=True)
+            for i, v in enumerate(node):
+                yield from walk(v, (*path, i))
+    yield from walk(ctx.doc.data, ())
+
+
+@rule
+def security_level(ctx: Context) -> Iterator[Finding]:
+    levels = [p["level"] for p in ctx.get("security", "permission_model") or []]
+    level = ctx.get("security", "level")
+    if levels and level not in levels:
+        yield ctx.at(("security", "level"), f"level {level!r} is not defined in "
+                     f"security.permission_model ({', '.join(levels)})", "R012")
+    channel = ctx.get("security", "tool_approval", "human_approval_channel")
+    channels = ctx.get("alerting", "channels") or {}
+    if channel not in channels:
+        yield ctx.at(("security", "tool_approval", "human_approval_channel"),
+                     f"approval channel {channel!r} is not configured in alerting.channels",
+                     "R013")
+
+
+def secret_refs(data: dict[str, Any]) -> list[tuple[PathT, str]]:
+    """Every .env key the config refers to, with where it refers to it."""
+    refs: list[tuple[PathT, str]] = []
+    for i, p in enumerate(data["routing"].get("providers") or []):
+        if p.get("api_key_env"):
+            refs.append((("routing", "providers", i, "api_key_env"), p["api_key_env"]))
+    channels = data["alerting"]["channels"]
+    for name, key in (("telegram", "bot_token_env"), ("pagerduty", "routing_key_env"),
+                      ("telegram", "chat_id_env"), ("webhook", "url_env")):
+        if name not in channels:
+            continue
+        conf = channels[name]
+        if isinstance(conf, dict) and conf.get(key):
+            refs.append((("alerting", "channels", name, key), conf[key]))
+        elif key in ("bot_token_env", "routing_key_env"):
+            default = {"bot_token_env": "TELEGRAM_BOT_TOKEN",
+                       "routing_key_env": "PAGERDUTY_ROUTING_KEY"}[key]
+            refs.append((("alerting", "channels", name), default))
+    return refs
+
+
+@rule
+def secrets_defined(ctx: Context) -> Iterator[Finding]:
+    env = ctx.get("secrets", "env") or {}
+    for path, key in secret_refs(ctx.data):
+        if key not in env:
+            yield ctx.at(path, f".env key {key!r} has no source: add it under secrets.env, "
+                         f"e.g. {key}: {{env: {key}}}", "R014")
+    tg = (ctx.get("alerting", "channels") or {}).get("telegram", ...)
+    if tg is not ... and not (isinstance(tg, dict) and (tg.get("chat_id") or
+                                                         tg.get("chat_id_env"))) \
+            and "TELEGRAM_CHAT_ID" not in env:
+        yield ctx.at(("alerting", "channels", "telegram"), "telegram needs a chat: set "
+                     "chat_id or chat_id_env, or TELEGRAM_CHAT_ID under secrets.env", "R015")
+
+
+@rule
+def no_secret_literals(ctx: Context) -> Iterator[Finding]:
+    for path, _value in scan(ctx.doc.data):
+        yield ctx.doc.finding(path, "this looks like a secret value; openclaw.yaml must not "
+                              "hold secrets: add a key under secrets.env with its source "
+                              "({env: VAR} or {file: PATH}) and refer to that key", "R016")
+
+
+@rule
+def semantic_cache_store(ctx: Context) -> Iterator[Finding]:
+    if ctx.get("caching", "semantic", "enabled") and \
+            ctx.get("caching", "cache_backend") in ("redis", "memory"):
+        yield ctx.at(("caching", "semantic", "enabled"), "the semantic cache needs a "
+                     "vector-capable store (cache_backend: redis-stack or qdrant); with "
+                     f"{ctx.get('caching', 'cache_backend')} requests pass uncached",
+                     "W001", severity=WARNING)

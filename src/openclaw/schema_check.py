@@ -1,0 +1,166 @@
+"""JSON Schema validation whose every error becomes a Finding at the right FILE:LINE:COL."""
+
+from __future__ import annotations
+
+import difflib
+import functools
+from collections.abc import Iterator
+from typing import Any
+
+import jsonschema
+from jsonschema.exceptions import ValidationError
+
+from openclaw import resources
+from openclaw.findings import Finding
+from openclaw.load import Document, PathT
+
+_TYPE_NAMES = {"object": "a mapping", "array": "a list", "string": "a string",
+               "integer": "a whole number", "number": "a number", "boolean": "true or false",
+               "null": "nothing"}
+
+
+@functools.cache
+def validator(name: str) -> jsonschema.protocols.Validator:
+    schema = resources.schema(name)
+    cls = jsonschema.validators.validator_for(schema)
+    return cls(schema)  # type: ignore[no-any-return]
+
+
+def check(doc: Document, schema_name: str) -> list[Finding]:
+    errors = validator(schema_name).iter_errors(doc.data)
+    return [f for e in errors for f in _findings(doc, e)]
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "null"
+
+
+def _branch_errors(error: ValidationError) -> list[ValidationError]:
+    """For anyOf/oneOf: the errors of the branch that fits the value's type best."""
+    branches: dict[int, list[ValidationError]] = {}
+    for sub in error.context or []:
+        branches.setdefault(int(sub.schema_path[0]), []).append(sub)
+
+    def score(errs: list[ValidationError]) -> tuple[int, int]:
+        type_miss = any(e.validator in ("type", "enum", "const") and not e.relative_path
+                        for e in errs)
+        return (1 if type_miss else 0, len(errs))
+
+    if not branches:
+        return []
+    best = min(sorted(branches), key=lambda i: score(branches[i]))
+    if score(branches[best])[0]:
+        return []  # no branch takes this type at all: report the anyOf itself
+    return branches[best]
+
+
+def _hint(schema: Any) -> str | None:
+    if isinstance(schema, dict):
+        hint = schema.get("x-hint")
+        return str(hint) if hint else None
+    return None
+
+
+def _expected(schema: Any) -> str:
+    hint = _hint(schema)
+    if hint:
+        return hint
+    if isinstance(schema, dict):
+        t = schema.get("type")
+        if isinstance(t, str):
+            return _TYPE_NAMES.get(t, t)
+        if isinstance(t, list):
+            return " or ".join(_TYPE_NAMES.get(x, x) for x in t)
+        if "enum" in schema:
+            return "one of " + ", ".join(str(x) for x in schema["enum"])
+    return "a different value"
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    text = repr(value) if not isinstance(value, bool) else str(value).lower()
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _findings(doc: Document, error: ValidationError) -> Iterator[Finding]:
+    path: PathT = tuple(error.absolute_path)
+    v = error.validator
+    if v in ("anyOf", "oneOf"):
+        subs = _branch_errors(error)
+        if subs:
+            for sub in subs:
+                yield from _findings(doc, sub)
+            return
+        yield doc.finding(path, f"expected {_expected(error.schema)}, got "
+                          f"{_show(error.instance)}", "S001")
+        return
+    if v == "additionalProperties" and isinstance(error.instance, dict):
+        known = sorted((error.schema.get("properties") or {}).keys()) \
+            if isinstance(error.schema, dict) else []
+        for key in sorted(k for k in error.instance if k not in known):
+            msg = f"unknown key {key!r}"
+            close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+            if close:
+                msg += f"; did you mean {close[0]!r}?"
+            elif known:
+                msg += " (expected one of: " + ", ".join(known) + ")"
+            yield doc.finding((*path, key), msg, "S002", key=True)
+        return
+    if v == "required":
+        missing = [k for k in error.validator_value if k not in error.instance]
+        for key in missing:
+            yield doc.finding(path, f"missing required key {key!r}", "S003")
+        return
+    if v == "propertyNames":
+        yield doc.finding((*path, str(error.instance)),
+                          f"{error.instance!r} is not a valid name: expected "
+                          f"{_expected(error.validator_value)}", "S004", key=True)
+        return
+    if v == "enum":
+        opts = [str(o) for o in error.validator_value]
+        msg = f"{_show(error.instance)} is not one of: {', '.join(opts)}"
+        if isinstance(error.instance, str):
+            close = difflib.get_close_matches(error.instance, opts, n=1, cutoff=0.6)
+            if close:
+                msg += f"; did you mean {close[0]!r}?"
+        yield doc.finding(path, msg, "S005")
+        return
+    if v == "const":
+        yield doc.finding(path, f"must be {error.validator_value!r}, got "
+                          f"{_show(error.instance)}", "S006")
+        return
+    if v in ("maxProperties", "minProperties") and _hint(error.schema):
+        n = len(error.instance) if isinstance(error.instance, dict) else 0
+        yield doc.finding(path, f"expected {_hint(error.schema)}, found {n} keys", "S007")
+        return
+    if v in ("type", "pattern", "minimum", "maximum", "exclusiveMinimum", "minLength"):
+        if v == "minimum" and not _hint(error.schema):
+            msg = f"must be at least {error.validator_value}, got {_show(error.instance)}"
+        elif v == "maximum" and not _hint(error.schema):
+            msg = f"must be at most {error.validator_value}, got {_show(error.instance)}"
+        elif v == "minLength":
+            msg = "must not be empty"
+        else:
+            msg = f"expected {_expected(error.schema)}, got {_show(error.instance)}"
+        yield doc.finding(path, msg, "S008")
+        return
+    if v == "minItems":
+        yield doc.finding(path, f"must have at least {error.validator_value} item(s)", "S009")
+        return
+    yield doc.finding(path, error.message, "S000")
+

@@ -1,0 +1,47 @@
+"""Spot values that look like real secrets, so openclaw.yaml never carries one."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from openclaw.load import PathT
+
+_VALUE_PATTERNS = [
+    re.compile(r"\bsk-[A-Za-z0-9_-]{16,}"),                 # OpenAI / Anthropic style
+    re.compile(r"\bsk-or-v1-[A-Fa-f0-9]{32,}"),             # OpenRouter
+    re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}"),            # GitHub
+    re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"),          # Slack
+    re.compile(r"\bAKIA[0-9A-Z]{16}\b"),                    # AWS access key id
+    re.compile(r"^\s*[0-9]{6,12}:[A-Za-z0-9_-]{30,}\s*$"),  # Telegram bot token
+    re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"),  # JWT
+    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
+    re.compile(r"://[^/\s:@]+:[^/\s@]+@"),                   # credentials inside a URL
+]
+# Keys whose string value is a secret unless it names where the secret comes from.
+_SECRET_KEY = re.compile(
+    r"(?i)^(?:.*[_-])?(?:api[_-]?key|apikey|token|secret|password|passwd|private[_-]?key|"
+    r"access[_-]?key|client[_-]?secret|bot[_-]?token|auth)$")
+
+
+def looks_secret(key: str | None, value: str) -> bool:
+    if any(p.search(value) for p in _VALUE_PATTERNS):
+        return True
+    return bool(key and _SECRET_KEY.match(key) and value.strip())
+
+
+def scan(data: Any, path: PathT = ()) -> Iterator[tuple[PathT, str]]:
+    """Yield (path, value) of every string that looks like a secret."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if isinstance(value, str) and looks_secret(key, value):
+                yield (*path, key), value
+            else:
+                yield from scan(value, (*path, key))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            if isinstance(value, str) and looks_secret(None, value):
+                yield (*path, i), value
+            else:
+                yield from scan(value, (*path, i))

@@ -1,0 +1,102 @@
+"""Validation: load, JSON Schema, normalize, semantic rules; every finding, never the first."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from openclaw import resources, schema_check
+from openclaw.errors import FindingsError
+from openclaw.findings import Finding, has_errors, sort_findings
+from openclaw.load import Document, load_file
+from openclaw.normalize import normalize
+from openclaw.rules import Context, no_secret_literals, run_rules
+from openclaw.secrets_scan import scan
+
+CONFIG_SCHEMA = "openclaw.schema.json"
+INVENTORY_SCHEMA = "inventory.schema.json"
+
+
+@dataclass
+class Checked:
+    """Everything validation learned: findings, and the normalized data when it is usable."""
+
+    findings: list[Finding] = field(default_factory=list)
+    config: dict[str, Any] | None = None
+    inventory: dict[str, Any] | None = None
+    inventory_doc: Document | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.findings)
+
+
+def _scrub(findings: list[Finding], doc: Document) -> list[Finding]:
+    """Never echo a secret-looking value back, not even inside a schema message."""
+    values = sorted({v for _, v in scan(doc.data)}, key=len, reverse=True)
+    if not values:
+        return findings
+    out = []
+    for f in findings:
+        msg = f.message
+        for v in values:
+            msg = msg.replace(v, "<redacted>")
+        out.append(Finding(f.file, f.line, f.col, f.path, msg, f.code, f.severity))
+    return out
+
+
+def check_config(path: str) -> tuple[list[Finding], dict[str, Any] | None]:
+    try:
+        doc = load_file(path)
+    except FindingsError as e:
+        return e.findings, None
+    findings = schema_check.check(doc, CONFIG_SCHEMA)
+    data: dict[str, Any] | None = None
+    if not findings:
+        data, origins = normalize(doc.data, resources.schema(CONFIG_SCHEMA))
+        findings = run_rules(doc, data, origins)
+    else:  # the secret rule needs no valid shape: report leaked values alongside
+        findings += list(no_secret_literals(Context(doc, {}, {})))
+    return _scrub(findings, doc), (data if not has_errors(findings) else None)
+
+
+def check_inventory(path: str, regions: list[str] | None
+                    ) -> tuple[list[Finding], dict[str, Any] | None, Document | None]:
+    try:
+        doc = load_file(path)
+    except FindingsError as e:
+        return e.findings, None, None
+    findings = schema_check.check(doc, INVENTORY_SCHEMA)
+    if findings:
+        return findings, None, doc
+    seen: dict[str, str] = {}
+    for region, body in doc.data["regions"].items():
+        if regions is not None and region not in regions:
+            findings.append(doc.finding(("regions", region), f"region {region!r} is not in "
+                                        "deployment.regions of the config (" +
+                                        ", ".join(regions) + ")", "I001", key=True))
+        for host in body["hosts"]:
+            if host in seen:
+                findings.append(doc.finding(("regions", region, "hosts", host),
+                                            f"host {host!r} is already in region "
+                                            f"{seen[host]!r}; a host belongs to exactly one "
+                                            "region", "I002", key=True))
+            seen.setdefault(host, region)
+    return findings, (doc.data if not has_errors(findings) else None), doc
+
+
+def default_inventory() -> str | None:
+    return "inventory/local.yaml" if os.path.isfile("inventory/local.yaml") else None
+
+
+def check_all(config_path: str, inventory_path: str | None) -> Checked:
+    findings, config = check_config(config_path)
+    result = Checked(findings=list(findings), config=config)
+    if inventory_path is not None:
+        regions = [r["name"] for r in config["deployment"]["regions"]] if config else None
+        inv_findings, inv, inv_doc = check_inventory(inventory_path, regions)
+        result.findings += inv_findings
+        result.inventory, result.inventory_doc = inv, inv_doc
+    result.findings = sort_findings(result.findings)
+    return result

@@ -1,0 +1,553 @@
+"""Build schema/openclaw.schema.json and schema/inventory.schema.json.
+
+The schema is the published contract; this script is its source so that the unit patterns are
+shared with openclaw.units and repeated shapes (the report's "list of one-key mappings") are
+written once. ``make schema`` regenerates; a test fails when the committed file is stale.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from openclaw import units  # noqa: E402
+
+J = dict[str, Any]
+BASE = "https://openclaw.dev/schema"
+
+
+def ref(name: str) -> J:
+    return {"$ref": f"#/$defs/{name}"}
+
+
+def obj(props: J, *, title: str | None = None, desc: str | None = None,
+        required: list[str] | None = None) -> J:
+    out: J = {"type": "object", "additionalProperties": False, "properties": props}
+    if title:
+        out["title"] = title
+    if desc:
+        out["description"] = desc
+    if required:
+        out["required"] = required
+    return out
+
+
+def d(schema: J, desc: str, default: Any = None) -> J:
+    """Attach a description (and default) to a schema."""
+    out = dict(schema)
+    out["description"] = desc
+    if default is not None:
+        out["default"] = default
+    return out
+
+
+def kvlist(name: str, desc: str) -> J:
+    """The report's shape: a mapping, or a list of one-key mappings (``- rpo: 15 minutes``)."""
+    return {
+        "description": desc + " Either a mapping or, as the report writes it, a list of "
+                              "one-key mappings.",
+        "anyOf": [
+            ref(name),
+            {"type": "array", "items": {"allOf": [ref(name)], "minProperties": 1,
+                                         "maxProperties": 1,
+                                         "x-hint": "one setting per list item"}},
+        ],
+    }
+
+
+def labels(names: list[str], desc: str) -> J:
+    """A list of one-key mappings whose values only describe (``- FULL: All features``)."""
+    return {
+        "description": desc,
+        "type": "array",
+        "items": {"type": "object", "minProperties": 1, "maxProperties": 1,
+                  "propertyNames": {"enum": names},
+                  "additionalProperties": {"type": ["string", "boolean", "null"]},
+                  "x-hint": "one '<name>: <description>' per list item"},
+    }
+
+
+def choice(names: list[str], desc: str, default: str) -> J:
+    """One of several names, or the report's descriptive list whose first entry is in force."""
+    return {
+        "description": desc + " A name, or the report's list of '<name>: <description>' "
+                              "items, whose first entry is the one in force.",
+        "default": default,
+        "anyOf": [{"enum": names}, labels(names, "")],
+    }
+
+
+STRS = {"type": "array", "items": {"type": "string", "minLength": 1}}
+BOOL = {"type": "boolean"}
+NAME = {"type": "string", "pattern": r"^[a-z0-9][a-z0-9_.-]*$",
+        "x-hint": "a name of lowercase letters, digits, '-', '_' or '.'"}
+ENVNAME = {"type": "string", "pattern": r"^[A-Z_][A-Z0-9_]*$",
+           "x-hint": "an environment variable name such as MINIMAX_API_KEY"}
+ABSPATH = {"type": "string", "pattern": r"^/", "x-hint": "an absolute path"}
+PORT = {"type": "integer", "minimum": 1, "maximum": 65535}
+URL = {"type": "string", "pattern": r"^https?://[^\s]+$", "x-hint": "an http(s) URL"}
+DESCRIPTIVE = {"type": ["string", "boolean", "null"]}
+
+DEFS: J = {
+    "duration": {
+        "title": "Duration",
+        "description": "Seconds as a number, or a number with a unit: 30s, 15m, 1h, "
+                       "24 hours, 7 days ('every 5 minutes' is accepted too).",
+        "type": ["number", "string"], "minimum": 0, "pattern": units.DURATION_RE,
+        "x-hint": "a duration such as 30s, 15m, 1h or 24 hours",
+    },
+    "percent": {
+        "title": "Percentage",
+        "description": "80% or a fraction such as 0.8.",
+        "type": ["number", "string"], "minimum": 0, "maximum": 100,
+        "pattern": units.PERCENT_RE, "x-hint": "a percentage such as 80%",
+    },
+    "size": {
+        "title": "Size",
+        "description": "Bytes, or a number with a unit: 256MB, 1GiB.",
+        "type": ["integer", "string"], "minimum": 0, "pattern": units.SIZE_RE,
+        "x-hint": "a size such as 256MB",
+    },
+    "count": {
+        "title": "Count",
+        "description": "A whole number, optionally followed by words: 5, "
+                       "'5 consecutive failures', '100000 tokens'.",
+        "type": ["integer", "string"], "minimum": 1, "pattern": units.COUNT_RE,
+        "x-hint": "a whole number such as 5 or '100000 tokens' (not a range)",
+    },
+    "rate": {
+        "title": "Rate",
+        "description": "Requests per period: '100 requests/hour'; a bare number is per hour.",
+        "type": ["integer", "string"], "minimum": 0, "pattern": units.RATE_RE,
+        "x-hint": "a rate such as '100 requests/hour'",
+    },
+    "threshold": {
+        "title": "Threshold",
+        "description": "A comparison: '> 5%', '> 10s', '< 256MB memory', '> 5s p99'.",
+        "type": "string", "pattern": units.THRESHOLD_RE,
+        "x-hint": "a comparison such as '> 5%', '> 10s' or '< 256MB'",
+    },
+    "trigger": {
+        "title": "Queue trigger",
+        "description": "A metric compared with a number: 'queue_depth > 10'.",
+        "type": "string", "pattern": r"^\s*[a-z_]+\s*(?:>=|<=|>|<)\s*[0-9]+(?:\.[0-9]+)?\s*$",
+        "x-hint": "a trigger such as 'queue_depth > 10'",
+    },
+    "cooldown": {
+        "title": "Cooldown",
+        "description": "One duration, a range '15-60 minutes', or {min, max}: the breaker "
+                       "stays open for min, doubling on each failed probe up to max.",
+        "anyOf": [
+            {"$ref": "#/$defs/duration"},
+            {"type": "string", "pattern": r"^\s*[0-9]+\s*-\s*[0-9]+\s*[a-z]+\s*$"},
+            obj({"min": ref("duration"), "max": ref("duration")}, required=["min", "max"]),
+        ],
+        "x-hint": "a duration, a range such as '15-60 minutes', or {min, max}",
+    },
+    "status_class": {
+        "title": "Status class",
+        "description": "An HTTP status (429), a class (5xx), 'timeout', or the report's "
+                       "'rate_limit (429)' form.",
+        "type": ["integer", "string"], "minimum": 100, "maximum": 599,
+        "pattern": r"^\s*(?:[a-z_]+\s*\(\s*(?:[1-5](?:[0-9]{2}|xx))\s*\)|[1-5](?:[0-9]{2}|xx)"
+                   r"|timeout)\s*$",
+        "x-hint": "a status such as 429, 5xx, timeout or 'rate_limit (429)'",
+    },
+    "secret_source": {
+        "title": "Secret source",
+        "description": "Where apply reads a secret: {env: VAR} on the controller, or "
+                       "{file: PATH} outside the repository. Never the value itself.",
+        "type": "object", "additionalProperties": False, "minProperties": 1,
+        "maxProperties": 1,
+        "properties": {"env": ENVNAME, "file": {"type": "string", "minLength": 1}},
+        "x-hint": "a source: {env: VAR} or {file: PATH}",
+    },
+    # Mapping forms of the report's list-of-one-key-mapping blocks.
+    "cb_metrics": obj({
+        "failure_threshold": d(ref("count"), "Consecutive failed probes that open the breaker.", 3),
+        "cooldown_period": d(ref("cooldown"), "How long an open breaker waits before a probe.",
+                             "15-60 minutes"),
+        "probe_interval": d(ref("duration"), "How often an open or half-open breaker is looked "
+                                             "at.", "5m"),
+    }),
+    "retry_status": {"type": "array", "items": ref("status_class")},
+    "triggers": obj({
+        "high_latency": d(ref("threshold"), "p99 latency that degrades service.", "> 5s p99"),
+        "high_error_rate": d(ref("threshold"), "Error rate that degrades service.", "> 5%"),
+        "resource_pressure": d(ref("threshold"), "Free memory below which service is minimal.",
+                               "< 256MB memory"),
+    }),
+    "secrets_storage": obj({"vault": DESCRIPTIVE, "exclude_from_git": BOOL,
+                            "rotate_enabled": BOOL}),
+    "secrets_injection": obj({"environment_variables": BOOL, "secrets_service": BOOL}),
+    "secrets_audit": obj({"log_access": BOOL, "alert_on_access": BOOL}),
+    "safety_input": obj({
+        "max_length": d(ref("count"), "Longest accepted input, in tokens.", "10000 tokens"),
+        "filter_prompts": d(STRS, "Input fragments that are refused."),
+        "validate_json": d(BOOL, "Reject tool inputs that are not valid JSON.", True),
+    }),
+    "safety_output": obj({
+        "sanitize_tool_calls": d(BOOL, "Sanitize tool calls in model output.", True),
+        "filter_sensitive": d(STRS, "Keys whose values are redacted from output."),
+        "rate_limit_per_user": d(ref("rate"), "Requests per user.", "100 requests/hour"),
+    }),
+    "log_destinations": obj({
+        "local_file": d(DESCRIPTIVE, "Directory for log files."),
+        "stdout": d(DESCRIPTIVE, "Log to stdout (the journal)."),
+        "remote": d(DESCRIPTIVE, "Remote destination, e.g. datadog or sentry."),
+    }),
+    "metric_types": obj({k: {"type": ["string", "array"], "items": {"type": "string"}}
+                         for k in ("counter", "gauge", "histogram")}),
+    "metric_aggregation": obj({k: BOOL for k in ("per_minute", "per_hour", "per_day")}),
+    "metric_dashboard": obj({k: BOOL for k in ("service_status", "resource_utilization",
+                                                "cost_tracking", "error_rate")}),
+    "alert_channels": obj({
+        "telegram": d({"anyOf": [DESCRIPTIVE, obj({
+            "chat_id": d({"type": ["string", "integer"]}, "Chat to notify."),
+            "chat_id_env": d(ENVNAME, "A .env key holding the chat id instead."),
+            "bot_token_env": d(ENVNAME, "The .env key holding the bot token.",
+                               "TELEGRAM_BOT_TOKEN"),
+            "api_url": d(URL, "Bot API base URL.", "https://api.telegram.org"),
+        })]}, "Immediate notifications."),
+        "email": d({"anyOf": [DESCRIPTIVE, obj({
+            "to": d(STRS, "Recipients."), "from": {"type": "string"},
+            "smtp_host": {"type": "string"}, "smtp_port": PORT,
+        })]}, "Summaries."),
+        "pagerduty": d({"anyOf": [DESCRIPTIVE, obj({
+            "routing_key_env": d(ENVNAME, "The .env key holding the routing key.",
+                                 "PAGERDUTY_ROUTING_KEY"),
+            "api_url": d(URL, "Events API URL.", "https://events.pagerduty.com/v2/enqueue"),
+        })]}, "Critical incidents."),
+        "webhook": d({"anyOf": [DESCRIPTIVE, obj({
+            "url": d(URL, "Where alerts are POSTed as JSON."),
+            "url_env": d(ENVNAME, "A .env key holding the URL instead."),
+        })]}, "A generic JSON webhook."),
+    }),
+    "message_queue": obj({"redis": DESCRIPTIVE, "postgres": DESCRIPTIVE}),
+    "agent_instances": obj({
+        "min": d({"type": "integer", "minimum": 0}, "Worker instances always running.", 1),
+        "max": d({"type": "integer", "minimum": 1}, "Most worker instances.", 10),
+        "scale_up_trigger": d(ref("trigger"), "Start a worker when true.", "queue_depth > 10"),
+        "scale_down_trigger": d(ref("trigger"), "Stop a worker when true.", "queue_depth < 2"),
+    }),
+    "load_distribution": obj({"strategy": DESCRIPTIVE, "coordination": DESCRIPTIVE}),
+    "state_sharing": obj({"shared_memory": DESCRIPTIVE, "persistent_state": DESCRIPTIVE}),
+    "region_failover": obj({
+        "automatic": d(BOOL, "Fail over to the next region without an operator.", True),
+        "rpo": d(ref("duration"), "Recovery point objective; also the backup interval.", "15m"),
+        "rto": d(ref("duration"), "Recovery time objective.", "5m"),
+    }),
+}
+
+MODES = ["FULL", "DEGRADED", "MINIMAL", "MAINTENANCE"]
+
+PROPS: J = {
+    "version": d({"const": 1}, "Schema version of this file.", 1),
+    "service": obj({
+        "user": d(NAME, "Service user on the hosts.", "milkbot"),
+        "group": d(NAME, "Service group (default: the user's name)."),
+        "root": d(ABSPATH, "Install root on the hosts.", "/opt/openclaw"),
+        "gateway": obj({
+            "command": d({"type": "string", "minLength": 1}, "Gateway command, without the "
+                         "port.", "openclaw gateway"),
+            "port": d(PORT, "Gateway port.", 18789),
+        }),
+        "worker": obj({
+            "command": d({"type": "string", "minLength": 1}, "Queue worker command; %i is "
+                         "the instance number.", "/opt/openclaw/scripts/mission-worker.sh %i"),
+        }),
+        "dashboard": obj({
+            "enabled": d(BOOL, "Run the status dashboard.", False),
+            "port": d(PORT, "Dashboard port.", 8501),
+            "command": d({"type": "string", "minLength": 1}, "Dashboard command.",
+                         "streamlit run /opt/openclaw/dashboard/app.py"),
+        }),
+    }, title="Host layout", desc="Service user, install root, and the commands the units run."),
+    "circuit_breaker": obj({
+        "states": labels(["CLOSED", "OPEN", "HALF-OPEN", "HALF_OPEN"],
+                         "The breaker's states as the report lists them (documentation only)."),
+        "metrics": kvlist("cb_metrics", "When the breaker opens and how it recovers."),
+    }, title="Circuit breaker", desc="One breaker per monitored target (report 1.1)."),
+    "retry": obj({
+        "max_attempts": d({"type": "integer", "minimum": 1, "maximum": 20},
+                          "Attempts per probe, the first included.", 3),
+        "backoff": d({"enum": ["exponential", "linear", "constant"]}, "Delay growth.",
+                     "exponential"),
+        "initial_delay": d(ref("duration"), "Delay before the first retry.", "1s"),
+        "max_delay": d(ref("duration"), "Longest delay between retries.", "60s"),
+        "retry_on": d(ref("retry_status"), "Status classes that are retried.",
+                      ["rate_limit (429)", "timeout (504)", "server_error (5xx)"]),
+        "do_not_retry_on": d(ref("retry_status"), "Status classes never retried.",
+                             ["bad_request (400)", "unauthorized (401)", "forbidden (403)"]),
+    }, title="Retry", desc="Retry policy for probes and provider calls (report 1.2)."),
+    "health_checks": obj({
+        "interval": d(ref("duration"), "How often the health-check timer runs (default: "
+                      "the liveness interval)."),
+        "liveness": obj({
+            "endpoint": d({"type": "string", "pattern": "^/"}, "Gateway path.", "/healthz"),
+            "interval": d(ref("duration"), "Probe interval.", "30s"),
+            "timeout": d(ref("duration"), "Probe timeout.", "10s"),
+            "failure_threshold": d(ref("count"), "Failures before the target is down.", 3),
+        }),
+        "readiness": obj({
+            "endpoint": d({"type": "string", "pattern": "^/"}, "Gateway path.", "/readyz"),
+            "interval": d(ref("duration"), "Probe interval.", "10s"),
+            "timeout": d(ref("duration"), "Probe timeout.", "5s"),
+        }),
+        "startup": obj({
+            "endpoint": d({"type": "string", "pattern": "^/"}, "Gateway path.", "/healthz"),
+            "initial_delay": d(ref("duration"), "Grace time after start.", "30s"),
+        }),
+        "disk_max_usage": d(ref("percent"), "Disk use of the root's filesystem that fails "
+                            "the check.", "90%"),
+        "memory_min_free": d(ref("size"), "Available memory below which the check fails.",
+                             "256MB"),
+        "workspace_files": d(STRS, "Files (relative to the workspace) that must exist.", []),
+    }, title="Health checks", desc="Probes run by the health-check timer (report 1.3)."),
+    "degradation": obj({
+        "modes": labels(MODES, "The modes as the report lists them (documentation only)."),
+        "triggers": kvlist("triggers", "Conditions that degrade service."),
+        "trigger_modes": obj({k: {"enum": MODES} for k in
+                              ("high_latency", "high_error_rate", "resource_pressure",
+                               "all_providers_down")},
+                             desc="The mode each trigger leads to (defaults: latency and "
+                                  "errors DEGRADED, pressure and all providers down MINIMAL)."),
+    }, title="Graceful degradation", desc="Degradation modes and triggers (report 1.4)."),
+    "cost_management": obj({
+        "budgets": {"type": "array", "description": "Token budgets.", "items": obj({
+            "name": d(NAME, "Budget name."),
+            "limit": d(ref("count"), "Tokens per period: 100000 or '100000 tokens'."),
+            "scope": d({"enum": ["per_provider", "global"]}, "Per provider or fleet-wide.",
+                       "per_provider"),
+            "providers": d({"type": "array", "items": NAME},
+                           "Providers a per_provider budget covers (default: all)."),
+            "alert_threshold": d(ref("percent"), "Share of the limit that alerts.", "80%"),
+            "action": d({"enum": ["alert", "switch_provider"]}, "What happens at the limit.",
+                        "alert"),
+            "reset": d({"enum": ["hourly", "daily", "weekly", "monthly", "1st of month"]},
+                       "When usage starts over.", "daily"),
+        }, required=["name", "limit"])},
+        "tracking": obj({
+            "granularity": d({"enum": ["per_request", "per_minute", "per_hour"]},
+                             "Resolution of usage records.", "per_request"),
+            "aggregation": d({"enum": ["per_minute", "hourly", "daily"]},
+                             "Aggregation period.", "hourly"),
+            "export": d({"type": "string"}, "Where aggregates go.", "cost_dashboard"),
+            "usage_file": d({"type": "string", "pattern": "^[^/]"}, "Usage file, relative to "
+                            "the root's logs/.", "token-usage.json"),
+        }),
+    }, title="Cost management", desc="Budgets and usage tracking (report 2.1)."),
+    "routing": obj({
+        "strategy": d({"enum": ["latency_aware", "cost_aware", "quality_aware", "priority"]},
+                      "How providers are chosen.", "priority"),
+        "providers": {"type": "array", "minItems": 1, "description": "Providers in order of "
+                      "preference.", "items": obj({
+                          "name": d(NAME, "Provider name."),
+                          "model": d({"type": "string", "minLength": 1}, "Model id."),
+                          "threshold": d({"enum": ["high_complexity", "medium_complexity",
+                                                   "low_complexity"]},
+                                         "Task complexity this provider serves."),
+                          "endpoint": d(URL, "OpenAI-compatible API base URL."),
+                          "api_key_env": d(ENVNAME, "The .env key holding the API key."),
+                          "health_path": d({"type": "string", "pattern": "^/"},
+                                           "Path probed by the health check.", "/models"),
+                          "timeout": d(ref("duration"), "Request timeout.", "30s"),
+                      }, required=["name", "model"])},
+        "failover": obj({
+            "on_error": d(BOOL, "Fail over on server errors.", True),
+            "on_timeout": d(BOOL, "Fail over on timeouts.", True),
+            "on_rate_limit": d(BOOL, "Fail over on 429.", True),
+            "status_codes": d({"type": "array", "items": {"type": "integer", "minimum": 100,
+                                                          "maximum": 599}},
+                              "Status codes that trigger failover.", [429, 500, 502, 503, 504]),
+        }),
+    }, title="Model routing", desc="Providers and failover (report 2.2)."),
+    "caching": obj({
+        "semantic": obj({
+            "enabled": d(BOOL, "Semantic cache.", False),
+            "similarity_threshold": d({"type": "number", "minimum": 0, "maximum": 1},
+                                      "Similarity for a hit.", 0.95),
+            "ttl": d(ref("duration"), "Entry lifetime.", "1h"),
+        }),
+        "exact": obj({
+            "enabled": d(BOOL, "Exact-match cache.", True),
+            "ttl": d(ref("duration"), "Entry lifetime.", "24h"),
+        }),
+        "cache_backend": d({"enum": ["redis", "redis-stack", "qdrant", "memory"]},
+                           "Cache store.", "redis"),
+        "providers": d({"type": "array", "items": NAME},
+                       "Providers whose answers are cached (default: all)."),
+    }, title="Caching", desc="Response caching (report 2.3)."),
+    "security": obj({
+        "level": d({"enum": ["none", "read_only", "limited", "unrestricted"]},
+                   "The permission level in force.", "limited"),
+        "permission_model": {"type": "array", "description": "Permission levels.",
+                             "items": obj({
+                                 "level": {"enum": ["none", "read_only", "limited",
+                                                    "unrestricted"]},
+                                 "allowed": STRS,
+                                 "description": {"type": "string"},
+                             }, required=["level"])},
+        "tool_approval": obj({
+            "auto_approve": d(STRS, "Tools run without approval."),
+            "require_approval": d(STRS, "Tools that need a human."),
+            "human_approval_channel": d({"enum": ["telegram", "email", "pagerduty",
+                                                  "webhook"]},
+                                        "Alert channel that asks for approval.", "telegram"),
+        }),
+    }, title="Security", desc="Permission sandboxing and tool approval (report 3.1)."),
+    "secrets": obj({
+        "storage": kvlist("secrets_storage", "Where secrets live."),
+        "injection": kvlist("secrets_injection", "How secrets reach the processes."),
+        "audit": kvlist("secrets_audit", "Access audit."),
+        "env": {"type": "object", "description": "Keys of the host's .env, each with its "
+                "source. openclaw.yaml names secrets; it never holds them.",
+                "propertyNames": ENVNAME, "additionalProperties": ref("secret_source")},
+    }, title="Secrets", desc="Secrets handling (report 3.2)."),
+    "safety": obj({
+        "input": kvlist("safety_input", "Input limits and filters."),
+        "output": kvlist("safety_output", "Output sanitization."),
+    }, title="Safety", desc="Input validation and output sanitization (report 3.3)."),
+    "logging": obj({
+        "format": d({"enum": ["json", "text"]}, "Log format.", "json"),
+        "level": d({"enum": ["debug", "info", "warn", "error"]}, "Log level.", "info"),
+        "fields": labels(["timestamp", "level", "service", "trace_id", "span_id", "message",
+                          "metadata"], "Fields of a log record (documentation only)."),
+        "destinations": kvlist("log_destinations", "Where logs go."),
+        "retention": obj({
+            "local": d(ref("duration"), "Local retention.", "7 days"),
+            "remote": d(ref("duration"), "Remote retention.", "30 days"),
+        }),
+    }, title="Logging", desc="Structured logging (report 4.1)."),
+    "metrics": obj({
+        "types": kvlist("metric_types", "Metric names by type."),
+        "aggregation": kvlist("metric_aggregation", "Aggregation periods."),
+        "dashboard": kvlist("metric_dashboard", "Dashboard panels."),
+        "textfile": d({"type": "string", "pattern": "^[^/]"},
+                      "Prometheus textfile, relative to the root's logs/.", "openclaw.prom"),
+    }, title="Metrics", desc="Metrics and dashboards (report 4.2)."),
+    "alerting": obj({
+        "channels": kvlist("alert_channels", "Alert channels, first = first notified."),
+        "thresholds": obj({
+            "error_rate": d(ref("threshold"), "Error rate that alerts.", "> 5%"),
+            "latency_p99": d(ref("threshold"), "p99 latency that alerts.", "> 10s"),
+            "memory_usage": d(ref("threshold"), "Memory use that alerts.", "> 80%"),
+            "disk_usage": d(ref("threshold"), "Disk use that alerts.", "> 90%"),
+        }),
+        "suppression": obj({
+            "deduplication_window": d(ref("duration"), "The same alert is not re-sent "
+                                      "within this window.", "1h"),
+            "escalation_delay": d(ref("duration"), "An alert still firing after this goes to "
+                                  "the next channel.", "15m"),
+        }),
+    }, title="Alerting", desc="Alert channels, thresholds and suppression (report 4.3)."),
+    "orchestration": obj({
+        "message_queue": kvlist("message_queue", "Queues."),
+        "worker_model": choice(["static", "dynamic", "event_driven"], "Worker model.",
+                               "static"),
+        "load_balancing": choice(["round_robin", "least_busy", "skill_based"],
+                                 "Task distribution.", "round_robin"),
+    }, title="Orchestration", desc="Queue-based orchestration (report 5.1)."),
+    "scaling": obj({
+        "agent_instances": kvlist("agent_instances", "Worker instance bounds."),
+        "load_distribution": kvlist("load_distribution", "How work is distributed."),
+        "state_sharing": kvlist("state_sharing", "Where shared state lives."),
+    }, title="Scaling", desc="Horizontal agent scaling (report 5.2)."),
+    "deployment": obj({
+        "regions": {"type": "array", "minItems": 1, "description": "Regions in rollout and "
+                    "failover order.", "items": obj({
+                        "name": d(NAME, "Region name, as used in the inventory."),
+                        "weight": d({"type": "number", "minimum": 0, "maximum": 1},
+                                    "Share of traffic; all weights sum to 1."),
+                        "failover_to": d({"type": "array", "items": NAME},
+                                         "Failover peers in order (default: the other "
+                                         "regions by weight)."),
+                    }, required=["name", "weight"])},
+        "failover": kvlist("region_failover", "Cross-region failover."),
+        "latency_routing": d({"type": "string"}, "How clients reach the nearest region.",
+                             "geoDNS"),
+        "rollout": obj({
+            "batch_size": d({"type": ["integer", "string"], "minimum": 1,
+                             "pattern": units.PERCENT_RE},
+                            "Hosts per batch: a number or a percentage of the region.", 1),
+            "health_timeout": d(ref("duration"), "How long a batch may take to turn "
+                                "healthy.", "2m"),
+        }),
+    }, title="Deployment", desc="Regions and failover (report 5.3)."),
+}
+
+
+def openclaw_schema() -> J:
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"{BASE}/openclaw.schema.json",
+        "title": "openclaw.yaml",
+        "description": "Fleet configuration for OpenClaw agent hosts. Blocks mirror the "
+                       "production best-practices report; durations, percentages and sizes "
+                       "accept human units.",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["version"],
+        "properties": PROPS,
+        "$defs": DEFS,
+    }
+
+
+HOST = obj({
+    "ssh_host": d({"type": "string", "minLength": 1}, "Address to connect to (default: the "
+                  "host's name); '@local' runs on the controller without SSH."),
+    "ssh_port": d(PORT, "SSH port.", 22),
+    "ssh_user": d({"type": "string", "minLength": 1}, "SSH user."),
+    "ssh_key": d({"type": "string", "minLength": 1}, "Private key file."),
+    "ssh_known_hosts": d({"type": "string", "minLength": 1}, "known_hosts file for strict "
+                         "host key checking."),
+    "sudo": d(BOOL, "Become root with sudo.", False),
+    "root": d({"type": "string", "minLength": 1}, "Filesystem prefix for every managed path; "
+              "relative paths are relative to the inventory file.", "/"),
+})
+
+
+def inventory_schema() -> J:
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"{BASE}/inventory.schema.json",
+        "title": "openclaw inventory",
+        "description": "Hosts grouped by region, with connection data.",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["regions"],
+        "properties": {
+            "defaults": d(ref("host"), "Host data every host starts from."),
+            "regions": {
+                "type": "object", "minProperties": 1, "propertyNames": NAME,
+                "description": "Regions by name; each must exist in deployment.regions.",
+                "additionalProperties": obj({
+                    "defaults": d(ref("host"), "Host data for this region's hosts."),
+                    "hosts": {"type": "object", "minProperties": 1,
+                              "propertyNames": {"type": "string",
+                                                "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+                                                "x-hint": "a host name"},
+                              "additionalProperties": {"anyOf": [ref("host"),
+                                                                 {"type": "null"}]}},
+                }, required=["hosts"]),
+            },
+        },
+        "$defs": {"host": HOST},
+    }
+
+
+def main() -> None:
+    for name, schema in (("openclaw.schema.json", openclaw_schema()),
+                         ("inventory.schema.json", inventory_schema())):
+        path = ROOT / "schema" / name
+        path.write_text(json.dumps(schema, indent=2, sort_keys=False) + "\n")
+        print(f"wrote {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
