@@ -90,6 +90,7 @@ ENVNAME = {"type": "string", "pattern": r"^[A-Z_][A-Z0-9_]*$",
            "x-hint": "an environment variable name such as MINIMAX_API_KEY"}
 ABSPATH = {"type": "string", "pattern": r"^/", "x-hint": "an absolute path"}
 PORT = {"type": "integer", "minimum": 1, "maximum": 65535}
+URLPATH = {"type": "string", "pattern": "^/", "x-hint": "a path starting with /"}
 URL = {"type": "string", "pattern": r"^https?://[^\s]+$", "x-hint": "an http(s) URL"}
 DESCRIPTIVE = {"type": ["string", "boolean", "null"]}
 
@@ -289,18 +290,18 @@ PROPS: J = {
         "interval": d(ref("duration"), "How often the health-check timer runs (default: "
                       "the liveness interval)."),
         "liveness": obj({
-            "endpoint": d({"type": "string", "pattern": "^/"}, "Gateway path.", "/healthz"),
+            "endpoint": d(URLPATH, "Gateway path.", "/healthz"),
             "interval": d(ref("duration"), "Probe interval.", "30s"),
             "timeout": d(ref("duration"), "Probe timeout.", "10s"),
             "failure_threshold": d(ref("count"), "Failures before the target is down.", 3),
         }),
         "readiness": obj({
-            "endpoint": d({"type": "string", "pattern": "^/"}, "Gateway path.", "/readyz"),
+            "endpoint": d(URLPATH, "Gateway path.", "/readyz"),
             "interval": d(ref("duration"), "Probe interval.", "10s"),
             "timeout": d(ref("duration"), "Probe timeout.", "5s"),
         }),
         "startup": obj({
-            "endpoint": d({"type": "string", "pattern": "^/"}, "Gateway path.", "/healthz"),
+            "endpoint": d(URLPATH, "Gateway path.", "/healthz"),
             "initial_delay": d(ref("duration"), "Grace time after start.", "30s"),
         }),
         "disk_max_usage": d(ref("percent"), "Disk use of the root's filesystem that fails "
@@ -354,7 +355,7 @@ PROPS: J = {
                                          "Task complexity this provider serves."),
                           "endpoint": d(URL, "OpenAI-compatible API base URL."),
                           "api_key_env": d(ENVNAME, "The .env key holding the API key."),
-                          "health_path": d({"type": "string", "pattern": "^/"},
+                          "health_path": d(URLPATH,
                                            "Path probed by the health check.", "/models"),
                           "timeout": d(ref("duration"), "Request timeout.", "30s"),
                       }, required=["name", "model"])},
@@ -398,7 +399,8 @@ PROPS: J = {
             "require_approval": d(STRS, "Tools that need a human."),
             "human_approval_channel": d({"enum": ["telegram", "email", "pagerduty",
                                                   "webhook"]},
-                                        "Alert channel that asks for approval.", "telegram"),
+                                        "Alert channel that asks for approval (default: "
+                                        "the first alert channel)."),
         }),
     }, title="Security", desc="Permission sandboxing and tool approval (report 3.1)."),
     "secrets": obj({

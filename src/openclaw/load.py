@@ -49,6 +49,7 @@ _Resolver.add_implicit_resolver(
     re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
                r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
     list("-+0123456789."))
+_Resolver.add_implicit_resolver(_T + "merge", re.compile(r"^<<$"), ["<"])
 _Resolver.add_implicit_resolver(
     _T + "null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
 

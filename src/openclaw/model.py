@@ -138,7 +138,7 @@ class Security:
     permission_model: tuple[PermissionLevel, ...]
     auto_approve: tuple[str, ...]
     require_approval: tuple[str, ...]
-    human_approval_channel: str
+    human_approval_channel: str | None
 
 
 @dataclass(frozen=True)
@@ -287,7 +287,7 @@ def build(d: dict[str, Any]) -> Config:
     providers = tuple(
         Provider(p["name"], p["model"], p.get("threshold"), p.get("endpoint"),
                  p.get("api_key_env"), p["health_path"], units.duration(p["timeout"]))
-        for p in d["routing"]["providers"])
+        for p in d["routing"].get("providers") or ())
     provider_names = tuple(p.name for p in providers)
     lo, hi = cooldown_bounds(d["circuit_breaker"]["metrics"]["cooldown_period"])
     cbm = d["circuit_breaker"]["metrics"]
@@ -330,7 +330,7 @@ def build(d: dict[str, Any]) -> Config:
                                               else ()),
                    units.percent(b["alert_threshold"]), b["action"],
                    "monthly" if b["reset"] == "1st of month" else b["reset"])
-            for b in cm["budgets"] or ()),
+            for b in cm.get("budgets") or ()),
         tracking=Tracking(cm["tracking"]["granularity"], cm["tracking"]["aggregation"],
                           cm["tracking"]["export"], cm["tracking"]["usage_file"]),
         routing=Routing(d["routing"]["strategy"], providers,
@@ -348,7 +348,8 @@ def build(d: dict[str, Any]) -> Config:
             for p in sec.get("permission_model") or ()),
             _s(sec["tool_approval"].get("auto_approve")),
             _s(sec["tool_approval"].get("require_approval")),
-            sec["tool_approval"]["human_approval_channel"]),
+            sec["tool_approval"].get("human_approval_channel")
+            or next(iter(d["alerting"]["channels"]), None)),
         secrets=Secrets(
             tuple(sorted((k, SecretSource(*next(iter(v.items()))))
                          for k, v in (d["secrets"].get("env") or {}).items())),
@@ -381,7 +382,7 @@ def build(d: dict[str, Any]) -> Config:
                         d["orchestration"]["load_balancing"]),
         deployment=Deployment(
             tuple(Region(r["name"], float(r["weight"]), _s(r.get("failover_to")))
-                  for r in dep["regions"]),
+                  for r in dep.get("regions") or ()),
             dep["failover"]["automatic"], units.duration(dep["failover"]["rpo"]),
             units.duration(dep["failover"]["rto"]), dep["latency_routing"],
             str(dep["rollout"]["batch_size"]),

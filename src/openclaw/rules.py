@@ -208,7 +208,7 @@ def security_level(ctx: Context) -> Iterator[Finding]:
                      f"security.permission_model ({', '.join(levels)})", "R012")
     channel = ctx.get("security", "tool_approval", "human_approval_channel")
     channels = ctx.get("alerting", "channels") or {}
-    if channel not in channels:
+    if channel is not None and channel not in channels:
         yield ctx.at(("security", "tool_approval", "human_approval_channel"),
                      f"approval channel {channel!r} is not configured in alerting.channels",
                      "R013")

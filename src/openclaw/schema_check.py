@@ -23,7 +23,7 @@ _TYPE_NAMES = {"object": "a mapping", "array": "a list", "string": "a string",
 def validator(name: str) -> jsonschema.protocols.Validator:
     schema = resources.schema(name)
     cls = jsonschema.validators.validator_for(schema)
-    return cls(schema)  # type: ignore[no-any-return]
+    return cls(schema)
 
 
 def check(doc: Document, schema_name: str) -> list[Finding]:
@@ -82,7 +82,7 @@ def _expected(schema: Any) -> str:
         if isinstance(t, str):
             return _TYPE_NAMES.get(t, t)
         if isinstance(t, list):
-            return " or ".join(_TYPE_NAMES.get(x, x) for x in t)
+            return " or ".join(_TYPE_NAMES.get(str(x), str(x)) for x in t)
         if "enum" in schema:
             return "one of " + ", ".join(str(x) for x in schema["enum"])
     return "a different value"
@@ -100,6 +100,10 @@ def _show(value: Any) -> str:
 def _findings(doc: Document, error: ValidationError) -> Iterator[Finding]:
     path: PathT = tuple(error.absolute_path)
     v = error.validator
+    if "propertyNames" in error.schema_path:  # a bad key: point at the key itself
+        yield doc.finding((*path, str(error.instance)), f"{error.instance!r} is not a valid "
+                          f"name: expected {_expected(error.schema)}", "S004", key=True)
+        return
     if v in ("anyOf", "oneOf"):
         subs = _branch_errors(error)
         if subs:
@@ -122,17 +126,15 @@ def _findings(doc: Document, error: ValidationError) -> Iterator[Finding]:
             yield doc.finding((*path, key), msg, "S002", key=True)
         return
     if v == "required":
-        missing = [k for k in error.validator_value if k not in error.instance]
+        required: Any = error.validator_value
+        instance: Any = error.instance
+        missing = [k for k in required if k not in instance]
         for key in missing:
             yield doc.finding(path, f"missing required key {key!r}", "S003")
         return
-    if v == "propertyNames":
-        yield doc.finding((*path, str(error.instance)),
-                          f"{error.instance!r} is not a valid name: expected "
-                          f"{_expected(error.validator_value)}", "S004", key=True)
-        return
     if v == "enum":
-        opts = [str(o) for o in error.validator_value]
+        options: Any = error.validator_value
+        opts = [str(o) for o in options]
         msg = f"{_show(error.instance)} is not one of: {', '.join(opts)}"
         if isinstance(error.instance, str):
             close = difflib.get_close_matches(error.instance, opts, n=1, cutoff=0.6)
@@ -158,6 +160,9 @@ def _findings(doc: Document, error: ValidationError) -> Iterator[Finding]:
         else:
             msg = f"expected {_expected(error.schema)}, got {_show(error.instance)}"
         yield doc.finding(path, msg, "S008")
+        return
+    if v == "minProperties":
+        yield doc.finding(path, "must not be empty", "S009")
         return
     if v == "minItems":
         yield doc.finding(path, f"must have at least {error.validator_value} item(s)", "S009")

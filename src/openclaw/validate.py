@@ -94,7 +94,8 @@ def check_all(config_path: str, inventory_path: str | None) -> Checked:
     findings, config = check_config(config_path)
     result = Checked(findings=list(findings), config=config)
     if inventory_path is not None:
-        regions = [r["name"] for r in config["deployment"]["regions"]] if config else None
+        regions = ([r["name"] for r in config["deployment"].get("regions") or []]
+                   if config else None)
         inv_findings, inv, inv_doc = check_inventory(inventory_path, regions)
         result.findings += inv_findings
         result.inventory, result.inventory_doc = inv, inv_doc

@@ -1,0 +1,47 @@
+# The two commands the README promises: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+SYSTEM_PACKAGES := shellcheck systemd
+
+.PHONY: demo test lint unit system-deps schema golden clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+# System tools the tests run for real (shellcheck, systemd-analyze). Installed once; a re-run
+# finds them and skips apt entirely.
+system-deps:
+	@missing=""; \
+	command -v shellcheck >/dev/null || missing="$$missing shellcheck"; \
+	command -v systemd-analyze >/dev/null || missing="$$missing systemd"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+demo: $(STAMP)
+	$(BIN)/openclaw validate -c openclaw.yaml -i inventory/local.yaml
+	@echo "openclaw.yaml and inventory/local.yaml are valid"
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests tools
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest -q
+
+test: $(STAMP) system-deps lint unit
+
+schema: $(STAMP)
+	$(BIN)/python tools/gen_schema.py
+
+clean:
+	rm -rf $(VENV) build dist .demo out .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,132 @@
+"""The CLI as an operator runs it: a subprocess, exit codes, output, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).parent.parent
+BIN = Path(sys.executable).parent
+
+
+def run(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(BIN / "openclaw"), *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_validate_repo_config_prints_nothing() -> None:
+    r = run("validate")
+    assert (r.returncode, r.stdout, r.stderr) == (0, "", "")
+
+
+def test_both_entry_points_and_version() -> None:
+    for name in ("openclaw", "openclaw-deploy"):
+        r = subprocess.run([str(BIN / name), "--version"], capture_output=True, text=True)
+        assert r.returncode == 0 and r.stdout.strip() == "openclaw, version 0.1.0"
+
+
+def test_help_has_examples() -> None:
+    r = run("--help")
+    assert r.returncode == 0 and "Examples:" in r.stdout and "validate" in r.stdout
+
+
+def test_json_format_of_findings(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("version: 1\nretry:\n  backoff: exponental\n")
+    r = run("validate", "-c", str(bad), "--format", "json")
+    assert r.returncode == 1
+    doc = json.loads(r.stdout)
+    assert doc["format_version"] == 1 and doc["ok"] is False
+    (f,) = [f for f in doc["findings"] if f["file"] == str(bad)]
+    assert (f["line"], f["col"], f["path"], f["code"]) == (3, 12, "retry.backoff", "S005")
+
+
+def test_schema_command_prints_the_schema() -> None:
+    r = run("schema")
+    assert r.returncode == 0
+    assert json.loads(r.stdout)["$id"].endswith("/openclaw.schema.json")
+    r = run("schema", "--inventory")
+    assert json.loads(r.stdout)["$id"].endswith("/inventory.schema.json")
+
+
+def _bad_files(tmp: Path) -> dict[str, tuple[Path, str]]:
+    big = tmp / "big.yaml"
+    big.write_text("version: 1\n" + "# padding\n" * 120_000)
+    binary = tmp / "binary.yaml"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    directory = tmp / "adir"
+    directory.mkdir()
+    return {
+        "missing": (tmp / "nope.yaml", ":1:1: no such file"),
+        "directory": (directory, ":1:1: is a directory, expected a YAML file"),
+        "too_big": (big, "byte limit"),
+        "binary": (binary, ":1:1: not valid UTF-8 (byte 0x89)"),
+    }
+
+
+@pytest.mark.parametrize("kind", ["missing", "directory", "too_big", "binary"])
+@pytest.mark.parametrize("flag", ["-c", "-i"])
+def test_bad_files_exit_1_with_location(tmp_path: Path, kind: str, flag: str) -> None:
+    path, fragment = _bad_files(tmp_path)[kind]
+    r = run("validate", flag, str(path))
+    out = r.stdout + r.stderr
+    assert r.returncode == 1
+    assert f"{path}" + (fragment if fragment.startswith(":") else "") in out
+    assert fragment.lstrip(":1") in out
+    assert "Traceback" not in out
+
+
+def test_alias_bomb_is_refused_quickly_and_bounded(tmp_path: Path) -> None:
+    lines = ["version: 1", 'a: &a ["x","x","x","x","x","x","x","x","x","x"]']
+    for i in range(1, 12):
+        prev, cur = chr(ord("a") + i - 1), chr(ord("a") + i)
+        lines.append(f"{cur}: &{cur} [" + ",".join([f"*{prev}"] * 10) + "]")
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("\n".join(lines) + "\n")
+    # A fresh interpreter so that RUSAGE_CHILDREN sees only the openclaw process.
+    probe = ("import resource, subprocess, sys\n"
+             "r = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+             "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+             "print(r.stdout)")
+    r = subprocess.run([sys.executable, "-c", probe, str(BIN / "openclaw"), "validate", "-c",
+                        str(bomb)], capture_output=True, text=True, timeout=30)
+    code, max_rss_kb = map(int, r.stdout.splitlines()[0].split())
+    assert code == 1 and "alias bomb" in r.stdout
+    assert max_rss_kb < 400_000
+
+
+def test_config_and_inventory_findings_together(tmp_path: Path) -> None:
+    inv = tmp_path / "inv.yaml"
+    inv.write_text("regions:\n  mars:\n    hosts:\n      h1: {ssh_prot: 22}\n")
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text((REPO / "openclaw.yaml").read_text().replace("max_attempts: 3",
+                                                                 "max_attempts: 0"))
+    r = run("validate", "-c", str(cfg), "-i", str(inv))
+    assert r.returncode == 1
+    lines = r.stdout.splitlines()
+    assert any(line.startswith(f"{cfg}:") and "retry.max_attempts" in line for line in lines)
+    assert any(line.startswith(f"{inv}:4:") and "did you mean 'ssh_port'" in line
+               for line in lines)
+
+
+def test_default_inventory_is_local_yaml_when_present(tmp_path: Path) -> None:
+    (tmp_path / "inventory").mkdir()
+    (tmp_path / "openclaw.yaml").write_text((REPO / "openclaw.yaml").read_text())
+    (tmp_path / "inventory/local.yaml").write_text("regions:\n  nowhere:\n    hosts:\n"
+                                                   "      h: {}\n")
+    r = run("validate", cwd=tmp_path)
+    assert r.returncode == 1 and "inventory/local.yaml:2:3: regions.nowhere" in r.stdout
+    os.remove(tmp_path / "inventory/local.yaml")
+    assert run("validate", cwd=tmp_path).returncode == 0
+
+
+def test_warning_alone_exits_0(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("version: 1\ncaching:\n  semantic:\n    enabled: true\n")
+    r = run("validate", "-c", str(cfg), cwd=tmp_path)
+    assert r.returncode == 0 and ": warning: the semantic cache" in r.stdout

@@ -1,0 +1,45 @@
+"""Configs that must validate clean: the repo's own, and every YAML block of the report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from openclaw import model
+from openclaw.validate import check_all
+
+HERE = Path(__file__).parent
+REPO = HERE.parent.parent
+BLOCKS = sorted((HERE / "report_blocks").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("inventory", ["inventory/local.yaml", "inventory/production.yaml"])
+def test_repo_config_and_inventories_are_clean(inventory: str) -> None:
+    checked = check_all(str(REPO / "openclaw.yaml"), str(REPO / inventory))
+    assert checked.findings == []
+    assert checked.config is not None and checked.inventory is not None
+
+
+def test_repo_config_has_every_block_and_schema_line() -> None:
+    text = (REPO / "openclaw.yaml").read_text()
+    assert text.startswith("# yaml-language-server: $schema=./schema/openclaw.schema.json\n")
+    checked = check_all(str(REPO / "openclaw.yaml"), None)
+    assert checked.config is not None
+    import yaml
+    raw = yaml.safe_load(text)
+    for block in ("circuit_breaker", "retry", "health_checks", "degradation",
+                  "cost_management", "routing", "caching", "security", "secrets", "safety",
+                  "logging", "metrics", "alerting", "orchestration", "scaling", "deployment",
+                  "service", "version"):
+        assert block in raw, block
+    regions = {r["name"]: r["weight"] for r in raw["deployment"]["regions"]}
+    assert regions == {"us-east": 0.6, "eu-west": 0.3, "asia-pacific": 0.1}
+
+
+@pytest.mark.parametrize("block", BLOCKS, ids=lambda p: p.stem)
+def test_report_block_validates_and_builds(block: Path) -> None:
+    checked = check_all(str(block), None)
+    assert [f.render() for f in checked.findings if f.severity == "error"] == []
+    assert checked.config is not None
+    model.build(checked.config)  # every default present, every unit parses
