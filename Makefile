@@ -29,7 +29,8 @@ system-deps:
 
 demo: $(STAMP)
 	$(BIN)/openclaw validate -c openclaw.yaml -i inventory/local.yaml
-	@echo "openclaw.yaml and inventory/local.yaml are valid"
+	$(BIN)/openclaw compile -c openclaw.yaml -i inventory/local.yaml -o .demo/compiled
+	@echo "the compiled tree is in .demo/compiled (one folder per region and host)"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests tools

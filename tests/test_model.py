@@ -24,7 +24,7 @@ def test_minimal_config_gets_every_default() -> None:
     assert c.service.user == "milkbot" and c.service.group == "milkbot"
     assert c.service.root == "/opt/openclaw" and c.service.gateway_port == 18789
     assert c.circuit_breaker == model.CircuitBreaker(3, 900.0, 3600.0, 300.0)
-    assert c.retry.retry_on == ("429", "504", "5xx")
+    assert c.retry.retry_on == ("429", "504", "timeout", "5xx")
     assert c.retry.do_not_retry_on == ("400", "401", "403")
     assert c.health_checks.liveness.endpoint == "/healthz"
     assert c.health_checks.interval == 30.0  # the liveness interval

@@ -339,6 +339,7 @@ PROPS: J = {
             "aggregation": d({"enum": ["per_minute", "hourly", "daily"]},
                              "Aggregation period.", "hourly"),
             "export": d({"type": "string"}, "Where aggregates go.", "cost_dashboard"),
+            "check_interval": d(ref("duration"), "How often the budget check runs.", "5m"),
             "usage_file": d({"type": "string", "pattern": "^[^/]"}, "Usage file, relative to "
                             "the root's logs/.", "token-usage.json"),
         }),
@@ -543,9 +544,80 @@ def inventory_schema() -> J:
     }
 
 
+def failover_schema() -> J:
+    """The compiled config/failover.json on each host."""
+    num = {"type": "number", "minimum": 0}
+    codes = {"type": "array", "items": {"type": "string",
+                                        "pattern": r"^(?:[1-5](?:[0-9]{2}|xx)|timeout)$"}}
+    strict = {"type": "object", "additionalProperties": False}
+    provider = {**strict, "required": ["name", "model", "priority", "endpoint", "api_key_env",
+                                       "complexity", "timeout_seconds", "triggers"],
+                "properties": {
+                    "name": NAME, "model": {"type": "string"},
+                    "priority": {"type": "integer", "minimum": 1},
+                    "endpoint": {"type": ["string", "null"]},
+                    "api_key_env": {"type": ["string", "null"]},
+                    "complexity": {"type": ["string", "null"]}, "timeout_seconds": num,
+                    "triggers": {**strict, "required": ["on_error", "on_timeout",
+                                                        "on_rate_limit", "status_codes"],
+                                 "properties": {"on_error": BOOL, "on_timeout": BOOL,
+                                                "on_rate_limit": BOOL,
+                                                "status_codes": {"type": "array", "items": {
+                                                    "type": "integer"}}}}}}
+    region = {**strict, "required": ["name", "weight"],
+              "properties": {"name": NAME, "weight": num,
+                             "priority": {"type": "integer", "minimum": 1}}}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"{BASE}/failover.schema.json",
+        "title": "failover.json",
+        "description": "Routing, retry, circuit breaker, budgets and regions of one host, "
+                       "compiled by openclaw.",
+        **strict,
+        "required": ["format_version", "routing", "providers", "retry", "circuit_breaker",
+                     "budgets", "region", "failover_regions", "regional_failover"],
+        "properties": {
+            "format_version": {"const": 1},
+            "routing": {**strict, "required": ["strategy"],
+                        "properties": {"strategy": {"type": "string"}}},
+            "providers": {"type": "array", "items": provider},
+            "retry": {**strict, "required": ["max_attempts", "backoff", "initial_delay_seconds",
+                                             "max_delay_seconds", "retry_on",
+                                             "do_not_retry_on"],
+                      "properties": {"max_attempts": {"type": "integer", "minimum": 1},
+                                     "backoff": {"enum": ["exponential", "linear", "constant"]},
+                                     "initial_delay_seconds": num, "max_delay_seconds": num,
+                                     "retry_on": codes, "do_not_retry_on": codes}},
+            "circuit_breaker": {**strict, "required": [
+                "failure_threshold", "cooldown_min_seconds", "cooldown_max_seconds",
+                "probe_interval_seconds"],
+                "properties": {"failure_threshold": {"type": "integer", "minimum": 1},
+                               "cooldown_min_seconds": num, "cooldown_max_seconds": num,
+                               "probe_interval_seconds": num}},
+            "budgets": {"type": "array", "items": {**strict, "required": [
+                "name", "limit_tokens", "scope", "providers", "alert_threshold", "action",
+                "reset"], "properties": {
+                    "name": NAME, "limit_tokens": {"type": "integer", "minimum": 1},
+                    "scope": {"enum": ["per_provider", "global"]},
+                    "providers": {"type": "array", "items": NAME},
+                    "alert_threshold": {"type": "number", "minimum": 0, "maximum": 1},
+                    "action": {"enum": ["alert", "switch_provider"]},
+                    "reset": {"enum": ["hourly", "daily", "weekly", "monthly"]}}}},
+            "region": region,
+            "failover_regions": {"type": "array", "items": region},
+            "regional_failover": {**strict, "required": ["automatic", "rpo_seconds",
+                                                         "rto_seconds", "latency_routing"],
+                                  "properties": {"automatic": BOOL, "rpo_seconds": num,
+                                                 "rto_seconds": num,
+                                                 "latency_routing": {"type": "string"}}},
+        },
+    }
+
+
 def main() -> None:
     for name, schema in (("openclaw.schema.json", openclaw_schema()),
-                         ("inventory.schema.json", inventory_schema())):
+                         ("inventory.schema.json", inventory_schema()),
+                         ("failover.schema.json", failover_schema())):
         path = ROOT / "schema" / name
         path.write_text(json.dumps(schema, indent=2, sort_keys=False) + "\n")
         print(f"wrote {path.relative_to(ROOT)}")

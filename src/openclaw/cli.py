@@ -10,13 +10,17 @@ import sys
 import tempfile
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from openclaw import __version__, resources
+from openclaw.compile import compile_fleet
+from openclaw.compile.tree import write_tree
 from openclaw.errors import FindingsError, OpenclawError
 from openclaw.findings import render_json, render_text
+from openclaw.project import Project, load
 from openclaw.validate import check_all, default_inventory
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -111,3 +115,47 @@ def validate(config: str, inventory: str | None, fmt: str) -> None:
 def schema(which: str) -> None:
     """Print the JSON Schema of openclaw.yaml."""
     click.echo(json.dumps(resources.schema(which), indent=2))
+
+
+def select_options(fn: F) -> F:
+    fn = click.option("--limit", "limit", multiple=True, metavar="HOST",
+                      help="Only this host (repeatable).")(fn)
+    fn = click.option("--region", "region", default=None, help="Only this region.")(fn)
+    return fn
+
+
+def load_selected(config: str, inventory: str | None, region: str | None,
+                  limit: tuple[str, ...]) -> Project:
+    inv = resolve_inventory(inventory)
+    if inv is None:
+        raise OpenclawError("no inventory: pass -i/--inventory (inventory/local.yaml is the "
+                            "default when it exists)")
+    project = load(config, inv)
+    for warning in project.warnings:
+        click.echo(warning.render(), err=True)
+    selected = project.inventory.select(region, limit)
+    if region and region not in project.inventory.regions:
+        raise OpenclawError(f"region {region!r} has no hosts in {inv} (regions: "
+                            f"{', '.join(project.inventory.regions)})")
+    missing = sorted(set(limit) - {h.name for h in selected.hosts})
+    if missing:
+        raise OpenclawError(f"--limit names hosts not in the selection: {', '.join(missing)}")
+    return Project(project.config, selected, project.warnings)
+
+
+@main.command(name="compile")
+@config_options
+@select_options
+@click.option("-o", "--output", "output", required=True, type=click.Path(file_okay=False),
+              help="Directory for the tree: DIR/<region>/<host>/<absolute path>.")
+@guarded
+def compile_cmd(config: str, inventory: str | None, region: str | None,
+                limit: tuple[str, ...], output: str) -> None:
+    """Compile every selected host's artifacts into a directory tree with a manifest.
+
+    Secrets are not resolved: the .env names each key's source.
+    """
+    project = load_selected(config, inventory, region, limit)
+    plans = compile_fleet(project.config, project.inventory)
+    count = write_tree(plans, Path(output))
+    click.echo(f"compiled {len(plans)} host(s), {count} files into {output}", err=True)

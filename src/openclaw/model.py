@@ -86,6 +86,7 @@ class Tracking:
     aggregation: str
     export: str
     usage_file: str
+    check_interval: float
 
 
 @dataclass(frozen=True)
@@ -268,6 +269,16 @@ def _s(v: Any) -> tuple[str, ...]:
     return tuple(str(x) for x in v or ())
 
 
+def _statuses(items: list[Any]) -> tuple[str, ...]:
+    """Status specs; the report's 'timeout (504)' means client timeouts as well as 504."""
+    out: list[str] = []
+    for item in items:
+        out.append(status_spec(item))
+        if str(item).strip().startswith("timeout") and "timeout" not in out:
+            out.append("timeout")
+    return tuple(dict.fromkeys(out))
+
+
 def _channel(kind: str, value: Any) -> Channel:
     settings = value if isinstance(value, dict) else {"description": value}
     if kind == "telegram":
@@ -309,8 +320,8 @@ def build(d: dict[str, Any]) -> Config:
         retry=Retry(d["retry"]["max_attempts"], d["retry"]["backoff"],
                     units.duration(d["retry"]["initial_delay"]),
                     units.duration(d["retry"]["max_delay"]),
-                    tuple(status_spec(x) for x in d["retry"]["retry_on"]),
-                    tuple(status_spec(x) for x in d["retry"]["do_not_retry_on"])),
+                    _statuses(d["retry"]["retry_on"]),
+                    _statuses(d["retry"]["do_not_retry_on"])),
         health_checks=HealthChecks(
             units.duration(hc.get("interval") or live["interval"]),
             Probe(live["endpoint"], units.duration(live["interval"]),
@@ -332,7 +343,8 @@ def build(d: dict[str, Any]) -> Config:
                    "monthly" if b["reset"] == "1st of month" else b["reset"])
             for b in cm.get("budgets") or ()),
         tracking=Tracking(cm["tracking"]["granularity"], cm["tracking"]["aggregation"],
-                          cm["tracking"]["export"], cm["tracking"]["usage_file"]),
+                          cm["tracking"]["export"], cm["tracking"]["usage_file"],
+                          units.duration(cm["tracking"]["check_interval"])),
         routing=Routing(d["routing"]["strategy"], providers,
                         Failover(fo["on_error"], fo["on_timeout"], fo["on_rate_limit"],
                                  tuple(sorted(fo["status_codes"])))),

@@ -1,0 +1,74 @@
+"""JSON artifacts, built as data and dumped with sorted keys: never templated JSON text."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from openclaw.model import Config
+
+FORMAT_VERSION = 1
+
+
+def dumps(doc: Any) -> str:
+    return json.dumps(doc, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def _num(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
+
+
+def failover(cfg: Config, region: str) -> dict[str, Any]:
+    """Routing, retry, breaker, budgets and regions as this host needs them."""
+    fo = cfg.routing.failover
+    triggers = {"on_error": fo.on_error, "on_timeout": fo.on_timeout,
+                "on_rate_limit": fo.on_rate_limit, "status_codes": list(fo.status_codes)}
+    dep = cfg.deployment
+    own = dep.region(region)
+    return {
+        "format_version": FORMAT_VERSION,
+        "routing": {"strategy": cfg.routing.strategy},
+        "providers": [
+            {"name": p.name, "model": p.model, "priority": i, "endpoint": p.endpoint,
+             "api_key_env": p.api_key_env, "complexity": p.threshold,
+             "timeout_seconds": _num(p.timeout), "triggers": triggers}
+            for i, p in enumerate(cfg.routing.providers, start=1)],
+        "retry": {
+            "max_attempts": cfg.retry.max_attempts, "backoff": cfg.retry.backoff,
+            "initial_delay_seconds": _num(cfg.retry.initial_delay),
+            "max_delay_seconds": _num(cfg.retry.max_delay),
+            "retry_on": list(cfg.retry.retry_on),
+            "do_not_retry_on": list(cfg.retry.do_not_retry_on)},
+        "circuit_breaker": {
+            "failure_threshold": cfg.circuit_breaker.failure_threshold,
+            "cooldown_min_seconds": _num(cfg.circuit_breaker.cooldown_min),
+            "cooldown_max_seconds": _num(cfg.circuit_breaker.cooldown_max),
+            "probe_interval_seconds": _num(cfg.circuit_breaker.probe_interval)},
+        "budgets": [
+            {"name": b.name, "limit_tokens": b.limit_tokens, "scope": b.scope,
+             "providers": list(b.providers), "alert_threshold": _num(b.alert_threshold),
+             "action": b.action, "reset": b.reset}
+            for b in cfg.budgets],
+        "region": {"name": own.name, "weight": _num(own.weight)},
+        "failover_regions": [
+            {"name": r.name, "weight": _num(r.weight), "priority": i}
+            for i, r in enumerate(dep.peers(region), start=1)],
+        "regional_failover": {"automatic": dep.automatic_failover,
+                              "rpo_seconds": _num(dep.rpo), "rto_seconds": _num(dep.rto),
+                              "latency_routing": dep.latency_routing},
+    }
+
+
+def openclaw_managed(cfg: Config, log_dir: str) -> dict[str, Any]:
+    """The keys openclaw owns inside OpenClaw's own openclaw.json; merged on the host, every
+    other key OpenClaw wrote is kept."""
+    refs = [f"{p.name}/{p.model}" for p in cfg.routing.providers]
+    style = "json" if cfg.logging.format == "json" else "pretty"
+    return {
+        "agents": {"defaults": {"model": {"primary": refs[0] if refs else None,
+                                          "fallbacks": refs[1:]}}},
+        "gateway": {"port": cfg.service.gateway_port},
+        "logging": {"level": cfg.logging.level, "consoleStyle": style,
+                    "file": f"{log_dir}/openclaw.log",
+                    "redactSensitive": "tools" if cfg.safety.filter_sensitive else "off"},
+    }

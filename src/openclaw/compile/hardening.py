@@ -1,0 +1,57 @@
+"""systemd sandboxing per security.permission_model level. The gateway and its helpers get
+the strictest set the level allows; Node's JIT needs MemoryDenyWriteExecute off."""
+
+from __future__ import annotations
+
+BASE: tuple[tuple[str, str], ...] = (
+    ("NoNewPrivileges", "yes"),
+    ("PrivateTmp", "yes"),
+    ("PrivateDevices", "yes"),
+    ("ProtectSystem", "strict"),
+    ("ProtectHome", "yes"),
+    ("ProtectKernelTunables", "yes"),
+    ("ProtectKernelModules", "yes"),
+    ("ProtectKernelLogs", "yes"),
+    ("ProtectControlGroups", "yes"),
+    ("ProtectClock", "yes"),
+    ("ProtectHostname", "yes"),
+    ("ProtectProc", "invisible"),
+    ("ProcSubset", "pid"),
+    ("CapabilityBoundingSet", ""),
+    ("AmbientCapabilities", ""),
+    ("RestrictNamespaces", "yes"),
+    ("RestrictRealtime", "yes"),
+    ("RestrictSUIDSGID", "yes"),
+    ("LockPersonality", "yes"),
+    ("RemoveIPC", "yes"),
+    ("KeyringMode", "private"),
+    ("PrivateUsers", "yes"),
+    ("UMask", "0027"),
+    ("SystemCallArchitectures", "native"),
+    ("SystemCallFilter", "@system-service"),
+    ("SystemCallFilter", "~@privileged"),
+    ("SystemCallErrorNumber", "EPERM"),
+    ("DevicePolicy", "closed"),
+)
+
+
+def hardening(level: str, writable: tuple[str, ...], *, network: bool = True,
+              systemctl: bool = False) -> tuple[tuple[str, str], ...]:
+    """Directives for a service at a permission level.
+
+    level none: loopback only; read_only: the workspace is read-only; limited: state, logs and
+    workspace writable; unrestricted: the same sandbox, home directories readable.
+    `systemctl` keeps what a helper needs to ask systemd about units (health checks).
+    """
+    lines = list(BASE)
+    if level == "unrestricted":
+        lines = [(k, "read-only") if k == "ProtectHome" else (k, v) for k, v in lines]
+    if systemctl:  # talking to PID 1 over D-Bus needs the real user namespace
+        lines = [(k, v) for k, v in lines if k not in ("PrivateUsers", "ProtectProc",
+                                                        "ProcSubset")]
+    families = "AF_UNIX AF_INET AF_INET6" if network else "AF_UNIX"
+    lines.append(("RestrictAddressFamilies", families))
+    if level == "none" or not network:
+        lines += [("IPAddressDeny", "any"), ("IPAddressAllow", "localhost")]
+    lines.append(("ReadWritePaths", " ".join(writable)))
+    return tuple(lines)

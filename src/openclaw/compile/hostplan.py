@@ -1,0 +1,181 @@
+"""Build one host's plan from the model. Pure: identical input gives identical bytes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from openclaw import resources
+from openclaw.compile import documents
+from openclaw.compile.hardening import hardening
+from openclaw.compile.plan import Directory, File, HostPlan, Unit
+from openclaw.compile.render import render
+from openclaw.inventory import Host, Inventory
+from openclaw.model import Config
+
+UNIT_DIR = "/etc/systemd/system"
+SCRIPTS = ("health-check.sh", "alert.sh", "budget-check.sh", "backup.sh")
+
+
+@dataclass(frozen=True)
+class Paths:
+    root: str
+
+    @property
+    def scripts(self) -> str:
+        return f"{self.root}/scripts"
+
+    @property
+    def config(self) -> str:
+        return f"{self.root}/config"
+
+    @property
+    def logs(self) -> str:
+        return f"{self.root}/logs"
+
+    @property
+    def state(self) -> str:
+        return f"{self.root}/state"
+
+    @property
+    def workspace(self) -> str:
+        return f"{self.root}/workspace"
+
+    @property
+    def backups(self) -> str:
+        return f"{self.root}/backups"
+
+    @property
+    def env(self) -> str:
+        return f"{self.root}/config/.env"
+
+    @property
+    def failover(self) -> str:
+        return f"{self.root}/config/failover.json"
+
+    @property
+    def managed(self) -> str:
+        return f"{self.root}/config/openclaw.managed.json"
+
+    def conf(self, script: str) -> str:
+        return f"{self.root}/config/{script.removesuffix('.sh')}.conf"
+
+    def script(self, script: str) -> str:
+        return f"{self.root}/scripts/{script}"
+
+
+def _unit_path(name: str) -> str:
+    return f"{UNIT_DIR}/{name}"
+
+
+def compile_host(cfg: Config, host: Host) -> HostPlan:
+    svc = cfg.service
+    paths = Paths(svc.root)
+    user, group = svc.user, svc.group
+    level = cfg.security.level
+    ctx: dict[str, Any] = {"cfg": cfg, "svc": svc, "paths": paths, "host": host.name,
+                           "region": host.region}
+    files: list[File] = []
+
+    def add(path: str, content: str | bytes, mode: int, owner: str = "root",
+            grp: str = "root", **extra: Any) -> None:
+        data = content.encode() if isinstance(content, str) else content
+        files.append(File(path, data, mode, owner, grp, **extra))
+
+    def unit(name: str, template: str, **more: Any) -> None:
+        add(_unit_path(name), render(template, host.name, **ctx, **more), 0o644)
+
+    writable = (paths.state, paths.logs) + (() if level == "read_only" else (paths.workspace,))
+    unit("openclaw-gateway.service", "openclaw-gateway.service.j2",
+         hardening=hardening(level, writable))
+    unit("openclaw-worker@.service", "openclaw-worker@.service.j2",
+         hardening=hardening(level, writable))
+    checks = _checks(cfg, paths)
+    for check in checks:
+        unit(f"{check['name']}.service", "openclaw-check.service.j2", check=check,
+             hardening=hardening(level, check["writable"], network=check["network"],
+                                 systemctl=check["systemctl"]))
+        unit(f"{check['name']}.timer", "openclaw-check.timer.j2", check=check)
+    if svc.dashboard_enabled:
+        unit("openclaw-dashboard.service", "openclaw-dashboard.service.j2",
+             hardening=hardening(level, (paths.state, paths.logs)))
+
+    add(paths.script("lib.sh"), _static("lib.sh"), 0o644)
+    for script in SCRIPTS:
+        add(paths.script(script), _static(script), 0o755)
+        add(paths.conf(script), render(f"{script.removesuffix('.sh')}.conf.j2", host.name,
+                                       **ctx, units=_watched_units(cfg)), 0o640, grp=group)
+    add(paths.env, render("env.j2", host.name, **ctx), 0o600, user, group, sensitive=True,
+        secrets=cfg.secrets.env)
+    add(paths.failover, documents.dumps(documents.failover(cfg, host.region)), 0o640,
+        grp=group)
+    add(paths.managed, documents.dumps(documents.openclaw_managed(cfg, paths.logs)), 0o640,
+        grp=group)
+
+    directories = (
+        Directory(paths.root, 0o755, "root", "root"),
+        Directory(paths.scripts, 0o755, "root", "root"),
+        Directory(paths.config, 0o750, "root", group),
+        Directory(paths.logs, 0o750, user, group),
+        Directory(paths.state, 0o750, user, group),
+        Directory(paths.workspace, 0o750, user, group),
+        Directory(paths.backups, 0o700, user, group),
+    )
+    return HostPlan(host.name, host.region, host.root, directories,
+                    tuple(sorted(files, key=lambda f: f.path)), _units(cfg, paths, checks))
+
+
+def _checks(cfg: Config, paths: Paths) -> list[dict[str, Any]]:
+    """The timer-driven oneshot services: what they run, how often, what they may touch."""
+    hc = cfg.health_checks
+    return [
+        {"name": "openclaw-health-check", "script": paths.script("health-check.sh"),
+         "description": "OpenClaw health check", "interval": hc.interval,
+         "boot_delay": hc.startup_initial_delay, "timeout": max(60.0, hc.interval),
+         "writable": (paths.state, paths.logs), "network": True, "systemctl": True},
+        {"name": "openclaw-budget-check", "script": paths.script("budget-check.sh"),
+         "description": "OpenClaw budget check", "interval": cfg.tracking.check_interval,
+         "boot_delay": 60.0, "timeout": 120.0, "writable": (paths.state, paths.logs),
+         "network": True, "systemctl": False},
+        {"name": "openclaw-backup", "script": paths.script("backup.sh"),
+         "description": "OpenClaw backup of state and workspace", "interval": cfg.deployment.rpo,
+         "boot_delay": 300.0, "timeout": max(300.0, cfg.deployment.rpo / 2),
+         "writable": (paths.backups, paths.logs), "network": True, "systemctl": False},
+    ]
+
+
+def _watched_units(cfg: Config) -> tuple[str, ...]:
+    workers = tuple(f"openclaw-worker@{i}.service"
+                    for i in range(1, cfg.scaling.min_instances + 1))
+    return ("openclaw-gateway.service", *workers)
+
+
+def _units(cfg: Config, paths: Paths, checks: Iterable[dict[str, Any]]) -> tuple[Unit, ...]:
+    env, managed = paths.env, paths.managed
+    units = [Unit("openclaw-gateway.service", restart_on=(
+        _unit_path("openclaw-gateway.service"), env, managed))]
+    units += [Unit(f"openclaw-worker@{i}.service", restart_on=(
+        _unit_path("openclaw-worker@.service"), env))
+        for i in range(1, cfg.scaling.min_instances + 1)]
+    units += [Unit(f"{c['name']}.timer", restart_on=(_unit_path(f"{c['name']}.timer"),))
+              for c in checks]
+    if cfg.service.dashboard_enabled:
+        units.append(Unit("openclaw-dashboard.service", restart_on=(
+            _unit_path("openclaw-dashboard.service"), env)))
+    return tuple(units)
+
+
+_STATIC: dict[str, bytes] = {}
+
+
+def _static(name: str) -> bytes:
+    """Scripts ship as they are (no templating: bash and Jinja share too much syntax); each
+    reads its parameters from the .conf beside it. Read once per process."""
+    if name not in _STATIC:
+        _STATIC[name] = (resources.data_dir("templates") / "scripts" / name).read_bytes()
+    return _STATIC[name]
+
+
+def compile_fleet(cfg: Config, inventory: Inventory) -> tuple[HostPlan, ...]:
+    return tuple(compile_host(cfg, h) for h in inventory.hosts)

@@ -1,0 +1,60 @@
+"""What a host should look like: files, directories and units. Shared by compile, diff, plan
+and apply."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from openclaw.model import SecretSource
+
+
+@dataclass(frozen=True)
+class File:
+    path: str  # absolute path on the host, without the inventory root
+    content: bytes
+    mode: int
+    owner: str
+    group: str
+    sensitive: bool = False
+    # For a sensitive .env: each key and where apply reads its value. The content then holds
+    # placeholders naming the source, never a value.
+    secrets: tuple[tuple[str, SecretSource], ...] = ()
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
+
+
+@dataclass(frozen=True)
+class Directory:
+    path: str
+    mode: int
+    owner: str
+    group: str
+
+
+@dataclass(frozen=True)
+class Unit:
+    name: str
+    enable: bool = True
+    start: bool = True
+    # Files whose change restarts this unit (a oneshot run by a timer restarts nothing).
+    restart_on: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class HostPlan:
+    host: str
+    region: str
+    root: str  # "/" or a sandbox prefix on the host
+    directories: tuple[Directory, ...]
+    files: tuple[File, ...]
+    units: tuple[Unit, ...] = field(default=())
+
+    def file(self, path: str) -> File:
+        return next(f for f in self.files if f.path == path)
+
+    def target(self, path: str) -> str:
+        """Where a managed path lives on the host, under the inventory root."""
+        return path if self.root == "/" else self.root.rstrip("/") + path

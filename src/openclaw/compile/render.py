@@ -1,0 +1,69 @@
+"""Jinja2, loaded once per run: StrictUndefined, no autoescape, trailing newlines kept."""
+
+from __future__ import annotations
+
+import functools
+import shlex
+from typing import Any
+
+import jinja2
+
+from openclaw import resources
+from openclaw.errors import OpenclawError
+
+
+def _shq(value: Any) -> str:
+    """Quote for a bash `source`d file or a command line."""
+    if isinstance(value, bool):
+        value = "1" if value else "0"
+    elif isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return shlex.quote(str(value))
+
+
+def _shwords(values: Any) -> str:
+    """Items of a bash array literal."""
+    return " ".join(_shq(v) for v in values)
+
+
+def _systemd_seconds(value: float) -> str:
+    """A systemd time span from seconds: 300 -> 5min, 30 -> 30s, 5400 -> 90min."""
+    s = round(value)
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if s >= size and s % size == 0:
+            return f"{s // size}{unit}"
+    return f"{s}s"
+
+
+@functools.cache
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(resources.data_dir("templates"))),
+        undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False,
+        trim_blocks=True, lstrip_blocks=True, auto_reload=False)
+    env.filters["shq"] = _shq
+    env.filters["span"] = _systemd_seconds
+    env.filters["shwords"] = _shwords
+    env.globals["dict"] = dict
+    return env
+
+
+def render(template: str, for_host: str, **context: Any) -> str:
+    try:
+        return environment().get_template(template).render(**context)
+    except jinja2.TemplateSyntaxError as e:
+        raise OpenclawError(f"templates/{e.name or template}:{e.lineno}: {e.message} "
+                            f"(rendering for host {for_host})") from None
+    except jinja2.UndefinedError as e:
+        raise OpenclawError(f"templates/{template}:{_template_line(e, template)}: {e.message} "
+                            f"(rendering for host {for_host})") from None
+
+
+def _template_line(error: BaseException, template: str) -> int:
+    """Jinja rewrites tracebacks so that template frames carry the template's line."""
+    tb, line = error.__traceback__, 0
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith(template):
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line

@@ -1,0 +1,58 @@
+"""Write compiled HostPlans as a tree: DIR/<region>/<host>/<absolute path>, plus manifest.json."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from openclaw.compile.plan import HostPlan
+
+
+def manifest(plans: Iterable[HostPlan]) -> dict[str, Any]:
+    hosts = []
+    for p in plans:
+        hosts.append({
+            "host": p.host, "region": p.region, "root": "/" if p.root == "/" else "sandbox",
+            "directories": [{"path": d.path, "mode": f"{d.mode:04o}", "owner": d.owner,
+                             "group": d.group} for d in p.directories],
+            "files": [{"path": f.path, "mode": f"{f.mode:04o}", "owner": f.owner,
+                       "group": f.group, "sha256": f.sha256, "sensitive": f.sensitive}
+                      for f in p.files],
+            "units": [{"name": u.name, "enable": u.enable, "start": u.start,
+                       "restart_on": list(u.restart_on)} for u in p.units],
+        })
+    return {"format_version": 1, "hosts": hosts}
+
+
+def write_tree(plans: Iterable[HostPlan], out: Path) -> int:
+    """Replace OUT with the compiled tree; returns the number of files written."""
+    plans = list(plans)
+    if out.exists():
+        if not (out / "manifest.json").exists() and any(out.iterdir()):
+            from openclaw.errors import OpenclawError
+            raise OpenclawError(f"{out} exists and is not a compiled tree (no manifest.json); "
+                                "refusing to replace it")
+        shutil.rmtree(out)
+    count = 0
+    for plan in plans:
+        base = out / plan.region / plan.host
+        for d in plan.directories:
+            (base / d.path.lstrip("/")).mkdir(parents=True, exist_ok=True)
+        for f in plan.files:
+            target = base / f.path.lstrip("/")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            # Create with the final mode: a sensitive file is never readable by others.
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, f.mode)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(f.content)
+            os.chmod(target, f.mode)
+            count += 1
+        for d in plan.directories:
+            os.chmod(base / d.path.lstrip("/"), d.mode | 0o700)
+    (out / "manifest.json").write_text(json.dumps(manifest(plans), indent=2, sort_keys=True)
+                                       + "\n")
+    return count

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# openclaw budget check: token use per provider since each budget's reset, alerts at the
+# threshold, and at the limit the budget's action (alert, or switch_provider: the provider is
+# left out of the active routing order until the budget resets).
+# Parameters: ../config/budget-check.conf. Usage file: one JSON object per line, e.g.
+#   {"ts": 1767225600, "provider": "minimax", "tokens": 1234}
+set -uo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$HERE/lib.sh"
+load_conf "${OPENCLAW_CONF:-$HERE/../config/budget-check.conf}"
+
+NOW=$(now)
+
+period_start() { # period_start RESET: epoch seconds (UTC) when the current period began
+  local day=$((NOW / 86400))
+  case $1 in
+    hourly) echo $((NOW - NOW % 3600)) ;;
+    daily) echo $((day * 86400)) ;;
+    weekly) echo $(((day - (day + 3) % 7) * 86400)) ;; # 1970-01-01 was a Thursday
+    monthly) date -u -d "$(date -u -d "@$NOW" +%Y-%m-01)" +%s ;;
+  esac
+}
+
+# usage SINCE PROVIDERS(comma-separated, empty = all): tokens used
+usage() {
+  [ -r "$USAGE_FILE" ] || { echo 0; return; }
+  awk -v since="$1" -v wanted=",$2," '
+    {
+      ts = ""; p = ""; t = 0
+      if (match($0, /"ts": *[0-9]+/)) { ts = substr($0, RSTART, RLENGTH); sub(/.*: */, "", ts) }
+      if (match($0, /"provider": *"[^"]*"/)) { p = substr($0, RSTART, RLENGTH); sub(/.*: *"/, "", p); sub(/"$/, "", p) }
+      if (match($0, /"tokens": *[0-9]+/)) { t = substr($0, RSTART, RLENGTH); sub(/.*: */, "", t) }
+      if (ts != "" && ts + 0 >= since && (wanted == ",," || index(wanted, "," p ",") > 0)) sum += t
+    }
+    END { printf "%d\n", sum }' "$USAGE_FILE"
+}
+
+declare -A EXHAUSTED=()
+STATE_LINES=()
+
+evaluate() { # evaluate INDEX PROVIDER-LIST LABEL
+  local i=$1 used ratio key
+  used=$(usage "$(period_start "${BUDGET_RESETS[$i]}")" "$2")
+  ratio=$(awk -v u="$used" -v l="${BUDGET_LIMITS[$i]}" 'BEGIN { printf "%.4f", u / l }')
+  STATE_LINES+=("${BUDGET_NAMES[$i]} $3 $used ${BUDGET_LIMITS[$i]} $ratio")
+  key="budget-${BUDGET_NAMES[$i]}-$3"
+  if fcmp "$ratio" ">=" 1; then
+    if [ "${BUDGET_ACTIONS[$i]}" = switch_provider ] && [ "$3" != all ]; then
+      EXHAUSTED[$3]=1
+      "$ALERT_CMD" fire "$key" critical "budget ${BUDGET_NAMES[$i]} exhausted for $3 on $HOST_NAME ($used of ${BUDGET_LIMITS[$i]} tokens): $3 taken out of routing until ${BUDGET_RESETS[$i]} reset"
+    else
+      "$ALERT_CMD" fire "$key" critical "budget ${BUDGET_NAMES[$i]} exhausted ($3) on $HOST_NAME: $used of ${BUDGET_LIMITS[$i]} tokens"
+    fi
+  elif fcmp "$ratio" ">=" "${BUDGET_ALERT_AT[$i]}"; then
+    "$ALERT_CMD" fire "$key" warning "budget ${BUDGET_NAMES[$i]} ($3) at $(awk -v r="$ratio" 'BEGIN { printf "%d", r * 100 }')% on $HOST_NAME"
+  else
+    "$ALERT_CMD" resolve "$key" "budget ${BUDGET_NAMES[$i]} ($3) back under its threshold"
+  fi
+}
+
+for i in "${!BUDGET_NAMES[@]}"; do
+  if [ "${BUDGET_SCOPES[$i]}" = per_provider ]; then
+    read -r -a covered <<<"${BUDGET_PROVIDERS[$i]}"
+    for p in "${covered[@]}"; do evaluate "$i" "$p" "$p"; done
+  else
+    evaluate "$i" "" all
+  fi
+done
+
+active=()
+for p in "${PROVIDER_NAMES[@]}"; do
+  [ -n "${EXHAUSTED[$p]:-}" ] || active+=("$p")
+done
+printf '%s\n' "${active[@]}" | write_atomic "$ACTIVE_PROVIDERS_FILE" ||
+  log "cannot write $ACTIVE_PROVIDERS_FILE"
+printf '%s\n' "${STATE_LINES[@]}" | write_atomic "$BUDGET_STATE_FILE" ||
+  log "cannot write $BUDGET_STATE_FILE"
+if [ "${#active[@]}" -eq 0 ] && [ "${#PROVIDER_NAMES[@]}" -gt 0 ]; then
+  "$ALERT_CMD" fire budget-all-exhausted critical "every provider is over budget on $HOST_NAME"
+fi
+exit 0

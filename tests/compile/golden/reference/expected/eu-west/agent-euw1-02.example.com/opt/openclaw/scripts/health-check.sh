@@ -1,0 +1,332 @@
+#!/usr/bin/env bash
+# openclaw health check: the gateway and each provider probed through a circuit breaker with
+# retries, host checks (units, disk, memory, workspace), the degradation mode, a JSON report
+# and a Prometheus textfile. Every parameter comes from ../config/health-check.conf.
+set -uo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$HERE/lib.sh"
+load_conf "${OPENCLAW_CONF:-$HERE/../config/health-check.conf}"
+
+NOW=$(now)
+BREAKER_DIR="$STATE_DIR/breakers"
+mkdir -p "$BREAKER_DIR" "$LOG_DIR" || exit 1
+
+CHECKS_JSON=()
+METRICS=()
+FAILED=0
+TOTAL=0
+
+record() { # record NAME ok|fail|skipped DETAIL
+  CHECKS_JSON+=("{\"name\": $(json_str "$1"), \"status\": $(json_str "$2"), \"detail\": $(json_str "$3")}")
+  local v=1
+  [ "$2" = fail ] && v=0
+  [ "$2" = skipped ] || METRICS+=("openclaw_check_ok{check=$(json_str "$1")} $v")
+  if [ "$2" != skipped ]; then
+    TOTAL=$((TOTAL + 1))
+    [ "$2" = ok ] || FAILED=$((FAILED + 1))
+  fi
+}
+
+alert() { "$ALERT_CMD" "$@" || log "alert command failed: $*"; }
+
+# --- probes and retries -------------------------------------------------------------------
+
+# probe_once URL TIMEOUT KEYENV: prints "CODE SECONDS"; CODE is the HTTP status, "timeout",
+# or "000" when nothing answered.
+probe_once() {
+  local conf out rc
+  conf="url = $(curl_quote "$1")"
+  if [ -n "$3" ] && [ -n "${!3:-}" ]; then
+    conf+=$'\n'"header = $(curl_quote "Authorization: Bearer ${!3}")"
+  fi
+  out=$(printf '%s\n' "$conf" | curl -sS -o /dev/null -w '%{http_code} %{time_total}' \
+    --max-time "$2" --config - 2>/dev/null)
+  rc=$?
+  if [ "$rc" -eq 28 ]; then
+    printf 'timeout %s\n' "$2"
+  else
+    printf '%s\n' "${out:-000 0}"
+  fi
+}
+
+matches() { # matches SPEC CODE: 429 = 429, 5xx = 5??, timeout = timeout
+  case $1 in
+    timeout) [ "$2" = timeout ] ;;
+    ?xx) [ "${2:0:1}" = "${1:0:1}" ] && [ "$2" != timeout ] ;;
+    *) [ "$1" = "$2" ] ;;
+  esac
+}
+
+retryable() { # retryable CODE: never on do_not_retry_on, only on retry_on
+  local spec code=$1
+  [ "$code" = 000 ] && code=timeout # no answer at all counts as a timeout
+  for spec in "${RETRY_NEVER[@]}"; do matches "$spec" "$code" && return 1; done
+  for spec in "${RETRY_ON[@]}"; do matches "$spec" "$code" && return 0; done
+  return 1
+}
+
+next_delay() {
+  case $RETRY_BACKOFF in
+    exponential) awk -v d="$1" -v m="$RETRY_MAX_DELAY" 'BEGIN { d *= 2; print (d > m ? m : d) }' ;;
+    linear) awk -v d="$1" -v i="$RETRY_INITIAL_DELAY" -v m="$RETRY_MAX_DELAY" \
+      'BEGIN { d += i; print (d > m ? m : d) }' ;;
+    *) printf '%s\n' "$1" ;;
+  esac
+}
+
+# probe URL TIMEOUT KEYENV MAX_ATTEMPTS: sets CODE, LATENCY, ATTEMPTS; success = 2xx/3xx.
+probe() {
+  local attempt=1 delay=$RETRY_INITIAL_DELAY
+  while :; do
+    read -r CODE LATENCY < <(probe_once "$1" "$2" "$3")
+    ATTEMPTS=$attempt
+    case $CODE in [23]??) return 0 ;; esac
+    retryable "$CODE" || return 1
+    [ "$attempt" -lt "$4" ] || return 1
+    pause "$delay"
+    delay=$(next_delay "$delay")
+    attempt=$((attempt + 1))
+  done
+}
+
+# --- circuit breakers ---------------------------------------------------------------------
+
+read_breaker() { # sets B_STATE B_FAILURES B_OPENED B_COOLDOWN B_LAST B_NOTE
+  local file="$BREAKER_DIR/$1.json" json
+  B_STATE=CLOSED B_FAILURES=0 B_OPENED=0 B_COOLDOWN=$BREAKER_COOLDOWN_MIN B_LAST=0 B_NOTE=""
+  [ -e "$file" ] || return 0
+  json=$(cat "$file" 2>/dev/null)
+  if [[ $json =~ \"state\":\ *\"(CLOSED|OPEN|HALF_OPEN)\" ]]; then
+    B_STATE=${BASH_REMATCH[1]}
+    [[ $json =~ \"failures\":\ *([0-9]+) ]] && B_FAILURES=${BASH_REMATCH[1]}
+    [[ $json =~ \"opened_at\":\ *([0-9]+) ]] && B_OPENED=${BASH_REMATCH[1]}
+    [[ $json =~ \"cooldown\":\ *([0-9.]+) ]] && B_COOLDOWN=${BASH_REMATCH[1]}
+    [[ $json =~ \"last_check\":\ *([0-9]+) ]] && B_LAST=${BASH_REMATCH[1]}
+  else
+    B_NOTE="state file was unreadable; treated as CLOSED"
+    log "breaker $1: $B_NOTE"
+  fi
+}
+
+write_breaker() {
+  printf '{"target": %s, "state": "%s", "failures": %s, "opened_at": %s, "cooldown": %s, "last_check": %s}\n' \
+    "$(json_str "$1")" "$B_STATE" "$B_FAILURES" "$B_OPENED" "$B_COOLDOWN" "$B_LAST" |
+    write_atomic "$BREAKER_DIR/$1.json" || log "cannot write breaker state of $1"
+}
+
+open_breaker() { # open_breaker TARGET COOLDOWN
+  B_STATE=OPEN B_OPENED=$NOW B_COOLDOWN=$2
+  alert fire "breaker-$1" critical "circuit breaker OPEN for $1 on $HOST_NAME ($REGION): last result $CODE; next probe in ${2}s"
+}
+
+# breaker TARGET URL TIMEOUT KEYENV: sets RESULT (ok|fail|open) and updates the breaker.
+breaker() {
+  local target=$1 before
+  read_breaker "$target"
+  before=$B_STATE
+  CODE="" LATENCY=0 ATTEMPTS=0
+  if [ "$B_STATE" != CLOSED ] && [ $((NOW - B_LAST)) -lt "${BREAKER_PROBE_INTERVAL%.*}" ]; then
+    RESULT=open # looked at less than probe_interval ago
+    return
+  fi
+  if [ "$B_STATE" = OPEN ] && fcmp $((NOW - B_OPENED)) "<" "$B_COOLDOWN"; then
+    B_LAST=$NOW
+    RESULT=open
+    write_breaker "$target"
+    return
+  fi
+  [ "$B_STATE" = OPEN ] && B_STATE=HALF_OPEN
+  B_LAST=$NOW
+  if [ "$B_STATE" = HALF_OPEN ]; then # one probe decides
+    if probe "$2" "$3" "$4" 1; then
+      B_STATE=CLOSED B_FAILURES=0 B_COOLDOWN=$BREAKER_COOLDOWN_MIN
+      RESULT=ok
+      alert resolve "breaker-$target" "circuit breaker CLOSED again for $target on $HOST_NAME"
+    else
+      open_breaker "$target" "$(awk -v c="$B_COOLDOWN" -v m="$BREAKER_COOLDOWN_MAX" \
+        'BEGIN { c *= 2; print (c > m ? m : c) }')"
+      RESULT=fail
+    fi
+  elif probe "$2" "$3" "$4" "$RETRY_MAX_ATTEMPTS"; then
+    B_FAILURES=0
+    RESULT=ok
+  else
+    B_FAILURES=$((B_FAILURES + 1))
+    RESULT=fail
+    if [ "$B_FAILURES" -ge "$BREAKER_FAILURE_THRESHOLD" ]; then
+      open_breaker "$target" "$BREAKER_COOLDOWN_MIN"
+    fi
+  fi
+  write_breaker "$target"
+  [ "$before" = "$B_STATE" ] || log "breaker $target: $before -> $B_STATE"
+}
+
+BREAKERS_JSON=()
+check_target() { # check_target NAME URL TIMEOUT KEYENV
+  breaker "$@"
+  local detail="$CODE after $ATTEMPTS attempt(s)"
+  [ "$RESULT" = open ] && detail="breaker open, not probed"
+  [ -n "$B_NOTE" ] && detail="$detail; $B_NOTE"
+  record "probe:$1" "$([ "$RESULT" = ok ] && echo ok || echo fail)" "$detail"
+  BREAKERS_JSON+=("$(json_str "$1"): {\"state\": \"$B_STATE\", \"failures\": $B_FAILURES, \"cooldown\": $B_COOLDOWN, \"opened_at\": $B_OPENED}")
+  local n=0
+  case $B_STATE in HALF_OPEN) n=1 ;; OPEN) n=2 ;; esac
+  METRICS+=("openclaw_breaker_state{target=$(json_str "$1")} $n")
+}
+
+# --- the checks ---------------------------------------------------------------------------
+
+check_target gateway "$GATEWAY_URL$LIVENESS_PATH" "$LIVENESS_TIMEOUT" ""
+GATEWAY_RESULT=$RESULT
+GATEWAY_LATENCY=$LATENCY
+if [ "$GATEWAY_RESULT" = ok ]; then
+  if probe "$GATEWAY_URL$READINESS_PATH" "$READINESS_TIMEOUT" "" "$RETRY_MAX_ATTEMPTS"; then
+    record readiness ok "$CODE"
+  else
+    record readiness fail "$CODE after $ATTEMPTS attempt(s)"
+  fi
+else
+  record readiness skipped "gateway not live"
+fi
+
+PROVIDERS_DOWN=0
+for i in "${!PROVIDER_NAMES[@]}"; do
+  if [ -z "${PROVIDER_URLS[$i]}" ]; then
+    record "probe:${PROVIDER_NAMES[$i]}" skipped "no endpoint configured"
+    continue
+  fi
+  check_target "${PROVIDER_NAMES[$i]}" "${PROVIDER_URLS[$i]}" "${PROVIDER_TIMEOUTS[$i]}" \
+    "${PROVIDER_KEY_ENVS[$i]}"
+  [ "$B_STATE" = OPEN ] && PROVIDERS_DOWN=$((PROVIDERS_DOWN + 1))
+done
+
+if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+  for unit in "${UNITS[@]}"; do
+    if state=$(systemctl is-active "$unit" 2>/dev/null); then
+      record "unit:$unit" ok "$state"
+    else
+      record "unit:$unit" fail "${state:-unknown}"
+    fi
+  done
+else
+  record units skipped "no running systemd"
+fi
+
+DISK_PCT=$(df -P "$ROOT" 2>/dev/null | awk 'NR == 2 { sub("%", "", $5); print $5 }')
+if [ -z "$DISK_PCT" ]; then
+  record disk fail "df failed for $ROOT"
+elif fcmp "$DISK_PCT" ">" "$(awk -v f="$DISK_MAX_USAGE" 'BEGIN { print f * 100 }')"; then
+  record disk fail "${DISK_PCT}% used"
+else
+  record disk ok "${DISK_PCT}% used"
+fi
+
+read -r MEM_AVAIL MEM_TOTAL < <(awk '/^MemAvailable:/ { a = $2 * 1024 } /^MemTotal:/ { t = $2 * 1024 }
+  END { printf "%d %d\n", a, t }' /proc/meminfo)
+if fcmp "$MEM_AVAIL" "<" "$MEMORY_MIN_FREE"; then
+  record memory fail "$MEM_AVAIL bytes available"
+else
+  record memory ok "$MEM_AVAIL bytes available"
+fi
+
+missing=()
+for f in "${WORKSPACE_FILES[@]}"; do
+  [ -e "$WORKSPACE_DIR/$f" ] || missing+=("$f")
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+  record workspace ok "${#WORKSPACE_FILES[@]} file(s) present"
+else
+  record workspace fail "missing: ${missing[*]}"
+fi
+
+# --- degradation --------------------------------------------------------------------------
+
+ERROR_RATE=$(awk -v f="$FAILED" -v t="$TOTAL" 'BEGIN { print (t ? f / t : 0) }')
+rank() { case $1 in FULL) echo 0 ;; DEGRADED) echo 1 ;; MINIMAL) echo 2 ;; *) echo 3 ;; esac; }
+MODE=FULL
+REASONS=()
+degrade() { # degrade MODE REASON
+  REASONS+=("$2")
+  [ "$(rank "$1")" -gt "$(rank "$MODE")" ] && MODE=$1
+}
+if [ -e "$MAINTENANCE_FLAG" ]; then
+  degrade MAINTENANCE "maintenance flag $MAINTENANCE_FLAG"
+fi
+if [ "$GATEWAY_RESULT" = ok ] && fcmp "$GATEWAY_LATENCY" "${DEGRADE_HIGH_LATENCY[0]}" "${DEGRADE_HIGH_LATENCY[1]}"; then
+  degrade "${DEGRADE_HIGH_LATENCY[2]}" "high_latency: ${GATEWAY_LATENCY}s"
+fi
+if fcmp "$ERROR_RATE" "${DEGRADE_HIGH_ERROR_RATE[0]}" "${DEGRADE_HIGH_ERROR_RATE[1]}"; then
+  degrade "${DEGRADE_HIGH_ERROR_RATE[2]}" "high_error_rate: $ERROR_RATE"
+fi
+if fcmp "$MEM_AVAIL" "${DEGRADE_RESOURCE_PRESSURE[0]}" "${DEGRADE_RESOURCE_PRESSURE[1]}"; then
+  degrade "${DEGRADE_RESOURCE_PRESSURE[2]}" "resource_pressure: $MEM_AVAIL bytes available"
+fi
+if [ "${#PROVIDER_NAMES[@]}" -gt 0 ] && [ "$PROVIDERS_DOWN" -eq "${#PROVIDER_NAMES[@]}" ]; then
+  degrade "$MODE_ALL_PROVIDERS_DOWN" "all providers down"
+fi
+PREVIOUS_MODE=$(cat "$STATE_DIR/mode" 2>/dev/null || echo FULL)
+printf '%s\n' "$MODE" | write_atomic "$STATE_DIR/mode" || log "cannot record mode"
+if [ "$MODE" != "$PREVIOUS_MODE" ]; then
+  if [ "$MODE" = FULL ]; then
+    alert resolve degradation "$HOST_NAME back to FULL service"
+  else
+    alert fire degradation warning "$HOST_NAME is $MODE: ${REASONS[*]}"
+  fi
+fi
+
+# --- threshold alerts ---------------------------------------------------------------------
+
+threshold() { # threshold KEY OBSERVED OP VALUE TEXT
+  if fcmp "$2" "$3" "$4"; then
+    alert fire "$1" warning "$5 on $HOST_NAME ($REGION)"
+  else
+    alert resolve "$1" "$1 back to normal on $HOST_NAME"
+  fi
+}
+threshold error_rate "$ERROR_RATE" "${ALERT_ERROR_RATE[@]}" "error rate $ERROR_RATE"
+threshold latency_p99 "$GATEWAY_LATENCY" "${ALERT_LATENCY_P99[@]}" "gateway latency ${GATEWAY_LATENCY}s"
+MEM_USED=$(awk -v a="$MEM_AVAIL" -v t="$MEM_TOTAL" 'BEGIN { print (t ? 1 - a / t : 0) }')
+threshold memory_usage "$MEM_USED" "${ALERT_MEMORY_USAGE[@]}" "memory use $MEM_USED"
+threshold disk_usage "$(awk -v p="${DISK_PCT:-0}" 'BEGIN { print p / 100 }')" \
+  "${ALERT_DISK_USAGE[@]}" "disk use ${DISK_PCT:-?}%"
+alert escalate
+
+# --- report and metrics -------------------------------------------------------------------
+
+HEALTHY=true
+[ "$GATEWAY_RESULT" = ok ] || HEALTHY=false
+join() { local IFS=,; printf '%s' "$*"; }
+{
+  printf '{\n  "timestamp": %s,\n  "host": %s,\n  "region": %s,\n' "$NOW" \
+    "$(json_str "$HOST_NAME")" "$(json_str "$REGION")"
+  printf '  "healthy": %s,\n  "mode": "%s",\n  "error_rate": %s,\n' "$HEALTHY" "$MODE" "$ERROR_RATE"
+  printf '  "checks": [%s],\n' "$(join "${CHECKS_JSON[@]}")"
+  printf '  "breakers": {%s}\n}\n' "$(join "${BREAKERS_JSON[@]}")"
+} | write_atomic "$REPORT_FILE" || log "cannot write $REPORT_FILE"
+
+{
+  echo "# HELP openclaw_check_ok 1 when a health check passed."
+  echo "# TYPE openclaw_check_ok gauge"
+  echo "# HELP openclaw_breaker_state 0 closed, 1 half-open, 2 open."
+  echo "# TYPE openclaw_breaker_state gauge"
+  printf '%s\n' "${METRICS[@]}"
+  echo "# TYPE openclaw_degradation_mode gauge"
+  for m in FULL DEGRADED MINIMAL MAINTENANCE; do
+    printf 'openclaw_degradation_mode{mode="%s"} %s\n' "$m" "$([ "$m" = "$MODE" ] && echo 1 || echo 0)"
+  done
+  echo "# TYPE openclaw_health_check_timestamp_seconds gauge"
+  echo "openclaw_health_check_timestamp_seconds $NOW"
+  if [ -r "$STATE_DIR/budgets.state" ]; then
+    echo "# TYPE openclaw_budget_used_ratio gauge"
+    while read -r name provider used limit ratio; do
+      [ -n "${ratio:-}" ] || continue
+      printf 'openclaw_budget_used_ratio{budget="%s",provider="%s"} %s\n' "$name" "$provider" "$ratio"
+      printf 'openclaw_budget_used_tokens{budget="%s",provider="%s"} %s\n' "$name" "$provider" "$used"
+      printf 'openclaw_budget_limit_tokens{budget="%s",provider="%s"} %s\n' "$name" "$provider" "$limit"
+    done <"$STATE_DIR/budgets.state"
+  fi
+} | write_atomic "$METRICS_TEXTFILE" || log "cannot write $METRICS_TEXTFILE"
+
+[ "$HEALTHY" = true ] || exit 2
+exit 0

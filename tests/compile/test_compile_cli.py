@@ -1,0 +1,79 @@
+"""`openclaw compile` as an operator runs it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).parent.parent.parent
+OPENCLAW = str(Path(sys.executable).parent / "openclaw")
+
+
+def compile_to(out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([OPENCLAW, "compile", "-i", "inventory/production.yaml", "-o",
+                           str(out), *extra], cwd=REPO, capture_output=True, text=True)
+
+
+def digest(root: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(root.rglob("*")):
+        h.update(str(p.relative_to(root)).encode())
+        h.update(oct(p.stat().st_mode).encode())
+        if p.is_file():
+            h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def test_compile_twice_identical_with_manifest(tmp_path: Path) -> None:
+    r = compile_to(tmp_path / "a")
+    assert r.returncode == 0 and "compiled 6 host(s), 126 files" in r.stderr
+    assert compile_to(tmp_path / "b").returncode == 0
+    assert compile_to(tmp_path / "a").returncode == 0  # replaces its own earlier tree
+    assert digest(tmp_path / "a") == digest(tmp_path / "b")
+    manifest = json.loads((tmp_path / "a/manifest.json").read_text())
+    host = manifest["hosts"][0]
+    assert (host["host"], host["region"]) == ("agent-use1-01.example.com", "us-east")
+    env = next(f for f in host["files"] if f["path"] == "/opt/openclaw/config/.env")
+    assert (env["mode"], env["owner"], env["sensitive"]) == ("0600", "milkbot", True)
+    content = (tmp_path / "a/us-east/agent-use1-01.example.com/opt/openclaw/config/.env")
+    assert hashlib.sha256(content.read_bytes()).hexdigest() == env["sha256"]
+    assert [u["name"] for u in host["units"]] == [
+        "openclaw-gateway.service", "openclaw-worker@1.service", "openclaw-worker@2.service",
+        "openclaw-health-check.timer", "openclaw-budget-check.timer", "openclaw-backup.timer",
+        "openclaw-dashboard.service"]
+
+
+def test_region_and_limit_select_hosts(tmp_path: Path) -> None:
+    assert compile_to(tmp_path / "r", "--region", "eu-west").returncode == 0
+    assert sorted(p.name for p in (tmp_path / "r").iterdir()) == ["eu-west", "manifest.json"]
+    assert compile_to(tmp_path / "l", "--limit", "agent-euw1-02.example.com").returncode == 0
+    hosts = json.loads((tmp_path / "l/manifest.json").read_text())["hosts"]
+    assert [h["host"] for h in hosts] == ["agent-euw1-02.example.com"]
+    r = compile_to(tmp_path / "x", "--region", "mars")
+    assert r.returncode == 1 and "region 'mars' has no hosts" in r.stderr
+
+
+def test_refuses_to_replace_a_directory_that_is_not_a_tree(tmp_path: Path) -> None:
+    precious = tmp_path / "home"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("keep me")
+    r = compile_to(precious)
+    assert r.returncode == 1 and "refusing to replace it" in r.stderr
+    assert (precious / "notes.txt").read_text() == "keep me"
+
+
+def test_no_secret_is_resolved_offline(tmp_path: Path) -> None:
+    canary = "sk-canary-0123456789abcdefghijklmnop"
+    env = {"MINIMAX_API_KEY": canary, "PATH": "/usr/bin:/bin"}
+    r = subprocess.run([OPENCLAW, "compile", "-i", "inventory/production.yaml", "-o",
+                        str(tmp_path / "t")], cwd=REPO, capture_output=True, text=True,
+                       env=env)
+    assert r.returncode == 0
+    for p in (tmp_path / "t").rglob("*"):
+        if p.is_file():
+            assert canary.encode() not in p.read_bytes()
+    env_file = next((tmp_path / "t").rglob(".env")).read_text()
+    assert "MINIMAX_API_KEY=<env:MINIMAX_API_KEY>" in env_file
