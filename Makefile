@@ -27,10 +27,20 @@ system-deps:
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
+# Obviously fake secrets for the demo hosts under .demo/; real ones come from your environment.
+DEMO_SECRETS := MINIMAX_API_KEY=demo-minimax-key OPENROUTER_API_KEY=demo-openrouter-key \
+	TELEGRAM_BOT_TOKEN=000000:demo-telegram-token TELEGRAM_CHAT_ID=demo-chat
+
 demo: $(STAMP)
 	$(BIN)/openclaw validate -c openclaw.yaml -i inventory/local.yaml
 	$(BIN)/openclaw compile -c openclaw.yaml -i inventory/local.yaml -o .demo/compiled
-	@echo "the compiled tree is in .demo/compiled (one folder per region and host)"
+	@echo "== plan (exit 2: changes pending) =="
+	$(DEMO_SECRETS) $(BIN)/openclaw plan -i inventory/local.yaml || [ $$? -eq 2 ]
+	@echo "== apply =="
+	$(DEMO_SECRETS) $(BIN)/openclaw apply --yes -i inventory/local.yaml
+	@echo "== plan again (exit 0: in sync) =="
+	$(DEMO_SECRETS) $(BIN)/openclaw plan -i inventory/local.yaml
+	@echo "compiled tree: .demo/compiled; demo hosts: .demo/hosts"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests tools

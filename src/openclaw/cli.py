@@ -159,3 +159,81 @@ def compile_cmd(config: str, inventory: str | None, region: str | None,
     plans = compile_fleet(project.config, project.inventory)
     count = write_tree(plans, Path(output))
     click.echo(f"compiled {len(plans)} host(s), {count} files into {output}", err=True)
+
+
+def output_options(fn: F) -> F:
+    fn = click.option("-v", "--verbose", count=True, help="More detail on stderr (-vv: "
+                      "debug). Secrets are masked at every level.")(fn)
+    fn = click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]),
+                      default="text", show_default=True, help="Output format.")(fn)
+    return fn
+
+
+def _progress(fmt: str, verbose: int) -> Callable[[str], None]:
+    def say(message: str) -> None:
+        if fmt == "text" or verbose:
+            click.echo(f"openclaw: {message}", err=True)
+    return say
+
+
+@main.command()
+@config_options
+@select_options
+@output_options
+@guarded
+def plan(config: str, inventory: str | None, region: str | None, limit: tuple[str, ...],
+         fmt: str, verbose: int) -> None:
+    """Dry run against the hosts: per-host, per-file diffs and the units that would change.
+
+    Exit 0 when every host is in sync, 2 when changes are pending, 1 on any error
+    (an unreachable host included; the others are still planned).
+    """
+    from openclaw import live
+    from openclaw.report import render
+    live.setup_logging(verbose)
+    project = load_selected(config, inventory, region, limit)
+    run = live.plan(project, config, _progress(fmt, verbose))
+    sys.stdout.write(render(fmt, "plan", run.changes))
+    if any(c.error for c in run.changes):
+        sys.exit(1)
+    sys.exit(2 if any(c.changed for c in run.changes) else 0)
+
+
+@main.command()
+@config_options
+@select_options
+@output_options
+@click.option("--yes", is_flag=True, help="Apply without asking.")
+@guarded
+def apply(config: str, inventory: str | None, region: str | None, limit: tuple[str, ...],
+          fmt: str, verbose: int, yes: bool) -> None:
+    """Plan, confirm, then change the hosts: files written atomically, daemon-reload once,
+    units enabled/started, and restarted only when their inputs changed.
+
+    Exit 0 when every host converged, 1 when any host failed or could not be reached.
+    """
+    from openclaw import live
+    from openclaw.report import render
+    from openclaw.sync.changes import HostChanges
+    live.setup_logging(verbose)
+    project = load_selected(config, inventory, region, limit)
+    if not yes and not sys.stdin.isatty():
+        raise OpenclawError("apply needs a terminal to confirm, or --yes")
+
+    def show(changes: list[HostChanges]) -> None:
+        if fmt != "json":
+            sys.stdout.write(render(fmt, "plan", changes))
+            sys.stdout.flush()
+
+    def confirm(changes: list[HostChanges]) -> bool:
+        n = sum(1 for c in changes if c.changed and not c.error)
+        return yes or click.confirm(f"apply these changes to {n} host(s)?", default=False,
+                                    err=True)
+
+    run = live.apply(project, config, _progress(fmt, verbose), show, confirm)
+    results = run.results or []
+    if fmt == "json":
+        sys.stdout.write(render(fmt, "apply", run.changes, results))
+    else:
+        sys.stdout.write(render(fmt, "apply", run.changes, results))
+    sys.exit(1 if any(r.status == "failed" for r in results) else 0)

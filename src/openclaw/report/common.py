@@ -1,0 +1,71 @@
+"""What every renderer says the same way."""
+
+from __future__ import annotations
+
+from openclaw.sync.changes import FileChange, HostChanges, UnitChange
+
+SYMBOL = {"create": "+", "update": "~", "ok": "="}
+
+
+def status(c: HostChanges) -> str:
+    if c.error:
+        return "error"
+    return "changes" if c.changed else "in sync"
+
+
+def unit_steps(c: HostChanges) -> list[str]:
+    steps = ["daemon-reload"] if c.daemon_reload else []
+    for verb, attr in (("enable", "enable"), ("restart", "restart"), ("start", "start")):
+        names = [u.name for u in c.units if getattr(u, attr)]
+        if names:
+            steps.append(f"{verb} {', '.join(names)}")
+    return steps
+
+
+def unit_count(units: tuple[UnitChange, ...]) -> int:
+    return sum(1 for u in units if u.enable or u.start or u.restart)
+
+
+def headline(f: FileChange) -> str:
+    bits = [f"{SYMBOL[f.action]} {f.path}"]
+    if f.action == "create" and f.created:
+        bits.append(f.created)
+    if f.sensitive:
+        bits.append("(sensitive)")
+    if f.mode:
+        bits.append(f"mode {f.mode[0]} -> {f.mode[1]}")
+    if f.owner:
+        bits.append(f"owner {f.owner[0]} -> {f.owner[1]}")
+    return "  ".join(bits)
+
+
+def key_lines(f: FileChange) -> list[str]:
+    words = {"+": "", "-": "", "~": " (value changed)"}
+    return [f"{op} {key}{words[op]}" for op, key in f.keys]
+
+
+def body(c: HostChanges) -> list[str]:
+    """The per-host detail: changed files with diffs or key changes, accounts, units, notes."""
+    lines: list[str] = []
+    if c.error:
+        return [f"error: {c.error}"]
+    for account in c.accounts:
+        lines.append(f"+ {account}")
+    for d in c.directories:
+        if d.action != "ok":
+            lines.append(headline(d).replace(d.path, d.path + "/", 1))
+    for f in c.files:
+        if f.action == "ok":
+            continue
+        lines.append(headline(f))
+        lines += ["    " + x for x in key_lines(f)]
+        if f.diff:
+            lines += ["    " + x for x in f.diff.rstrip("\n").splitlines()]
+    unchanged = c.count("ok")
+    if unchanged:
+        lines.append(f"= {unchanged} file(s) unchanged")
+    steps = unit_steps(c)
+    if steps:
+        lines.append("units: " + "; ".join(steps))
+    lines += [f"note: {n}" for n in c.notes]
+    return lines

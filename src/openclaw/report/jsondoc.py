@@ -1,0 +1,50 @@
+"""JSON for machines; `format_version` changes only when a key's meaning does."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from openclaw.report.common import status
+from openclaw.sync.changes import FileChange, HostChanges
+from openclaw.sync.runner import HostResult
+
+FORMAT_VERSION = 1
+
+
+def _file(f: FileChange) -> dict[str, Any]:
+    out: dict[str, Any] = {"path": f.path, "action": f.action, "sensitive": f.sensitive}
+    if f.diff:
+        out["diff"] = f.diff
+    if f.keys:
+        out["keys"] = [{"change": op, "key": key} for op, key in f.keys]
+    if f.mode:
+        out["mode"] = {"old": f.mode[0], "new": f.mode[1]}
+    if f.owner:
+        out["owner"] = {"old": f.owner[0], "new": f.owner[1]}
+    return out
+
+
+def host(c: HostChanges) -> dict[str, Any]:
+    return {
+        "host": c.host, "region": c.region, "address": c.address, "status": status(c),
+        "error": c.error or None, "files": [_file(f) for f in c.files],
+        "directories": [_file(d) for d in c.directories], "accounts": list(c.accounts),
+        "units": [{"name": u.name, "enable": u.enable, "start": u.start, "restart": u.restart}
+                  for u in c.units],
+        "daemon_reload": c.daemon_reload, "systemd": c.systemd, "sandbox": c.sandbox,
+        "notes": list(c.notes),
+    }
+
+
+def render(command: str, changes: list[HostChanges],
+           results: list[HostResult] | None = None) -> str:
+    doc: dict[str, Any] = {"format_version": FORMAT_VERSION, "command": command,
+                           "hosts": [host(c) for c in changes]}
+    if results is not None:
+        doc["results"] = [{"host": r.host, "region": r.region, "status": r.status,
+                           "steps": list(r.steps), "error": r.error or None} for r in results]
+    doc["summary"] = {
+        "hosts": len(changes), "with_changes": sum(1 for c in changes if c.changed),
+        "errors": sum(1 for c in changes if c.error)}
+    return json.dumps(doc, indent=2, sort_keys=True) + "\n"

@@ -1,0 +1,176 @@
+"""What would change on a host: HostPlan against HostState. Pure, and shared by plan, apply
+and the reports."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from dataclasses import dataclass, field
+
+from openclaw.compile.plan import File, HostPlan
+from openclaw.sync.probe import HostState, PathState
+from openclaw.sync.secrets import env_entries
+
+MAX_DIFF_LINES = 400
+
+
+@dataclass(frozen=True)
+class FileChange:
+    path: str
+    action: str  # create | update | ok
+    sensitive: bool = False
+    diff: str = ""  # unified diff of content (never for sensitive files)
+    keys: tuple[tuple[str, str], ...] = ()  # sensitive: ("+", KEY) | ("-", KEY) | ("~", KEY)
+    mode: tuple[str, str] | None = None  # (old, new) as octal text
+    owner: tuple[str, str] | None = None  # ("user:group" old, new)
+    created: str = ""  # for a create: "0640 root:milkbot"
+
+    @property
+    def content_changed(self) -> bool:
+        return self.action == "create" or bool(self.diff or self.keys)
+
+
+@dataclass(frozen=True)
+class UnitChange:
+    name: str
+    enable: bool = False
+    start: bool = False
+    restart: bool = False
+
+
+@dataclass(frozen=True)
+class HostChanges:
+    host: str
+    region: str
+    address: str = ""
+    files: tuple[FileChange, ...] = ()
+    directories: tuple[FileChange, ...] = ()
+    accounts: tuple[str, ...] = ()  # "user milkbot", "group milkbot" to create
+    units: tuple[UnitChange, ...] = ()
+    daemon_reload: bool = False
+    systemd: bool = True
+    sandbox: bool = False
+    notes: tuple[str, ...] = ()
+    error: str = ""
+    plan: HostPlan | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def changed(self) -> bool:
+        return bool([f for f in self.files + self.directories if f.action != "ok"]
+                    or self.accounts or self.daemon_reload
+                    or any(u.enable or u.start or u.restart for u in self.units))
+
+    def count(self, action: str) -> int:
+        return sum(1 for f in self.files if f.action == action)
+
+
+def unified(path: str, old: bytes, new: bytes) -> str:
+    a = old.decode(errors="replace").splitlines(keepends=True)
+    b = new.decode(errors="replace").splitlines(keepends=True)
+    lines = list(difflib.unified_diff(a, b, f"a{path}", f"b{path}", n=3))
+    lines = [x if x.endswith("\n") else x + "\n\\ No newline at end of file\n" for x in lines]
+    if len(lines) > MAX_DIFF_LINES:
+        more = len(lines) - MAX_DIFF_LINES
+        lines = [*lines[:MAX_DIFF_LINES], f"... {more} more diff lines not shown\n"]
+    return "".join(lines)
+
+
+def key_changes(old: dict[str, str], new: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """Compare two KEY -> fingerprint maps; only names ever leave this function."""
+    out = [("+", k) for k in sorted(new.keys() - old.keys())]
+    out += [("-", k) for k in sorted(old.keys() - new.keys())]
+    out += [("~", k) for k in sorted(old.keys() & new.keys()) if old[k] != new[k]]
+    return tuple(sorted(out, key=lambda x: (x[1], x[0])))
+
+
+def salted(salt: str, value: str) -> str:
+    return hashlib.sha256((salt + value).encode()).hexdigest()
+
+
+def _meta(state: PathState, mode: int, owner: str, group: str, sandbox: bool
+          ) -> tuple[tuple[str, str] | None, tuple[str, str] | None]:
+    m = None if state.mode == mode else (f"{state.mode:04o}", f"{mode:04o}")
+    o = None
+    if not sandbox and (state.owner, state.group) != (owner, group):
+        o = (f"{state.owner}:{state.group}", f"{owner}:{group}")
+    return m, o
+
+
+def file_change(f: File, state: PathState, sandbox: bool, *, current: bytes | None = None,
+                current_keys: dict[str, str] | None = None,
+                desired_keys: dict[str, str] | None = None) -> FileChange:
+    if not state.exists or state.kind != "f":
+        added = tuple(("+", k) for k, _ in f.secrets) if f.sensitive else ()
+        return FileChange(f.path, "create", f.sensitive, keys=added,
+                          created=_described(f.mode, f.owner, f.group, sandbox))
+    mode, owner = _meta(state, f.mode, f.owner, f.group, sandbox)
+    diff = ""
+    keys: tuple[tuple[str, str], ...] = ()
+    if f.sensitive:
+        keys = key_changes(current_keys or {}, desired_keys or {})
+    elif state.sha256 != f.sha256:
+        diff = unified(f.path, current if current is not None else b"", f.content)
+    action = "update" if (diff or keys or mode or owner) else "ok"
+    return FileChange(f.path, action, f.sensitive, diff, keys, mode, owner)
+
+
+def compute(plan: HostPlan, state: HostState, *, desired: dict[str, bytes],
+            contents: dict[str, bytes], salt: str, address: str = "") -> HostChanges:
+    """desired: final bytes of sensitive files (secrets resolved); contents: current bytes of
+    non-sensitive files whose hash differs."""
+    sandbox = plan.root != "/"
+    dirs = []
+    for d in plan.directories:
+        st = state.paths.get(d.path, PathState(False))
+        if not st.exists:
+            dirs.append(FileChange(d.path, "create",
+                                   created=_described(d.mode, d.owner, d.group, sandbox)))
+            continue
+        mode, owner = _meta(st, d.mode, d.owner, d.group, sandbox)
+        dirs.append(FileChange(d.path, "update" if (mode or owner) else "ok", mode=mode,
+                               owner=owner))
+    files = []
+    for f in plan.files:
+        st = state.paths.get(f.path, PathState(False))
+        if f.sensitive:
+            want = {k: salted(salt, v) for k, v in env_entries(desired[f.path]).items()}
+            files.append(file_change(f, st, sandbox, current_keys=state.secret_hashes.get(
+                f.path, {}), desired_keys=want))
+        else:
+            files.append(file_change(f, st, sandbox, current=contents.get(f.path)))
+    changed = {c.path for c in files if c.content_changed}
+    unit_files = {c.path for c in files if c.path.startswith("/etc/systemd/system/")}
+    units: list[UnitChange] = []
+    notes: list[str] = []
+    if state.systemd:
+        for u in plan.units:
+            enabled, active = state.units.get(u.name, ("not-found", "inactive"))
+            running = active in ("active", "activating", "reloading")
+            units.append(UnitChange(
+                u.name, enable=u.enable and enabled not in ("enabled", "enabled-runtime"),
+                start=u.start and not running,
+                restart=running and any(p in changed for p in u.restart_on)))
+    else:
+        notes.append("no running systemd: unit steps skipped")
+    if sandbox:
+        notes.append(f"sandbox under {plan.root}: ownership not managed")
+    accounts: list[str] = []
+    if not sandbox:
+        user, group = _service_account(plan)
+        if not state.accounts.get(f"group:{group}", True):
+            accounts.append(f"group {group}")
+        if not state.accounts.get(f"user:{user}", True):
+            accounts.append(f"user {user}")
+    return HostChanges(
+        plan.host, plan.region, address, tuple(files), tuple(dirs), tuple(accounts),
+        tuple(units), daemon_reload=state.systemd and bool(changed & unit_files),
+        systemd=state.systemd, sandbox=sandbox, notes=tuple(notes), plan=plan)
+
+
+def _described(mode: int, owner: str, group: str, sandbox: bool) -> str:
+    return f"{mode:04o}" if sandbox else f"{mode:04o} {owner}:{group}"
+
+
+def _service_account(plan: HostPlan) -> tuple[str, str]:
+    env = next(f for f in plan.files if f.sensitive)
+    return env.owner, env.group

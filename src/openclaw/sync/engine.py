@@ -1,0 +1,176 @@
+"""The one module that talks to pyinfra.api: inventory, connections, the state probe as a
+fact, and the apply as an operation. Everything it returns is plain data."""
+
+from __future__ import annotations
+
+import io
+import logging
+import socket
+from collections.abc import Callable, Generator, Iterable
+from typing import Any, TypeVar
+
+from gevent import monkey
+
+if not monkey.is_module_patched("socket"):  # library use; the CLI patches at its entry point
+    monkey.patch_all()
+
+import gevent
+from pyinfra.api.command import FileUploadCommand, StringCommand
+from pyinfra.api.config import Config
+from pyinfra.api.connect import connect_all
+from pyinfra.api.inventory import Inventory
+from pyinfra.api.operation import (
+    add_op,
+    operation,
+)
+from pyinfra.api.operations import run_ops
+from pyinfra.api.state import (
+    BaseStateCallback,
+    State,
+    StateStage,
+)
+from pyinfra.context import ctx_state
+
+from openclaw.inventory import Host
+from openclaw.sync.secrets import install_log_filter
+from openclaw.sync.session import Outcome
+
+T = TypeVar("T")
+log = logging.getLogger("openclaw.engine")
+
+
+@operation(is_idempotent=False)
+def sync_host(staging: str, bundle: bytes | None, script: str) -> Generator[Any, None, None]:
+    """Stage the files (as the SSH user, into a 0700 directory), then install them and run
+    the unit steps (with sudo when the host uses it)."""
+    yield StringCommand("mkdir", "-m", "0700", staging, _sudo=False)
+    if bundle is not None:
+        yield FileUploadCommand(io.BytesIO(bundle), f"{staging}/bundle.tar", _sudo=False)
+    yield StringCommand(script)
+
+
+class _NoDelay(BaseStateCallback):
+    """paramiko leaves Nagle on: each command would wait ~40 ms for nothing."""
+
+    @staticmethod
+    def host_connect(state: State, host: Any) -> None:
+        try:
+            sock = host.connector.client.get_transport().sock
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except Exception:  # local hosts have no socket; nothing to tune
+            pass
+
+
+def _host_data(h: Host) -> dict[str, Any]:
+    data: dict[str, Any] = {"ssh_hostname": h.ssh_host, "ssh_port": h.ssh_port,
+                            "_sudo": h.sudo}
+    if h.ssh_user:
+        data["ssh_user"] = h.ssh_user
+    if h.ssh_key:
+        import os
+        data["ssh_key"] = os.path.expanduser(h.ssh_key)
+    if h.ssh_known_hosts:
+        import os
+        data["ssh_known_hosts_file"] = os.path.expanduser(h.ssh_known_hosts)
+        data["ssh_strict_host_key_checking"] = "yes"
+    return data
+
+
+class Session:
+    """Connections to a set of hosts, worked in parallel greenlets."""
+
+    def __init__(self, hosts: Iterable[Host], *, connect_timeout: int = 10) -> None:
+        self.hosts = list(hosts)
+        install_log_filter("pyinfra", "paramiko")
+        groups: dict[str, tuple[list[str], dict[str, Any]]] = {}
+        for h in self.hosts:
+            groups.setdefault(h.region, ([], {}))[0].append(h.name)
+        inventory = Inventory(([(h.name, _host_data(h)) for h in self.hosts], {}),
+                              **{_group(r): g for r, g in groups.items()})
+        from pyinfra.connectors.local import LocalConnector
+        by_name = {h.name: h for h in self.hosts}
+        for ph in inventory:
+            if by_name[ph.name].local:
+                ph.connector_cls = LocalConnector
+        self.state = State(inventory, Config(CONNECT_TIMEOUT=connect_timeout,
+                                             FAIL_PERCENT=100))
+        self.state.add_callback_handler(_NoDelay())
+        self.unreachable: dict[str, str] = {}
+        self._pyinfra_hosts = {ph.name: ph for ph in inventory}
+
+    def __enter__(self) -> Session:
+        ctx_state.set(self.state)
+        self.state.set_stage(StateStage.Connect)
+        connect_all(self.state)
+        active = {ph.name for ph in self.state.activated_hosts} - \
+            {ph.name for ph in self.state.failed_hosts}
+        for h in self.hosts:
+            if h.name not in active:
+                self.unreachable[h.name] = f"cannot connect to {h.ssh_host}:{h.ssh_port}"
+        self.state.set_stage(StateStage.Prepare)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for ph in self._pyinfra_hosts.values():
+            try:
+                ph.disconnect()
+                client = getattr(ph.connector, "client", None)
+                if client is not None:  # disconnect_all leaves paramiko clients open
+                    client.close()
+            except Exception:
+                pass
+
+    @property
+    def reachable(self) -> list[str]:
+        return [h.name for h in self.hosts if h.name not in self.unreachable]
+
+    def each(self, names: Iterable[str], fn: Callable[[Any], T]) -> dict[str, T | Exception]:
+        """Run fn(pyinfra host) for each named host at once; exceptions are returned."""
+        def guarded(ph: Any) -> T | Exception:
+            try:
+                return fn(ph)
+            except Exception as e:  # reported per host by the caller
+                return e
+        names = [n for n in names if n not in self.unreachable]
+        greenlets = {n: self.state.pool.spawn(guarded, self._pyinfra_hosts[n]) for n in names}
+        gevent.joinall(list(greenlets.values()))
+        return {n: g.value for n, g in greenlets.items()}
+
+    def shell(self, scripts: dict[str, str], *, sudo: bool = True) -> dict[str, Outcome]:
+        """One command per host, in parallel; its output as text."""
+        def run(ph: Any) -> Outcome:
+            use_sudo = sudo and bool(ph.data.get("_sudo"))
+            ok, out = ph.run_shell_command(StringCommand(scripts[ph.name]), _sudo=use_sudo)
+            return Outcome(ok, "\n".join(out.stdout_lines) + "\n",
+                           "\n".join(out.stderr_lines))
+        return {n: r if isinstance(r, Outcome) else Outcome(False, error=_why(r))
+                for n, r in self.each(scripts, run).items()}
+
+    def apply(self, work: dict[str, tuple[str, bytes | None, str]]) -> dict[str, Outcome]:
+        """work: host -> (staging dir, bundle or None, install script). One pyinfra
+        operation per host, run in parallel."""
+        metas = {}
+        for name, (staging, bundle, script) in sorted(work.items()):
+            ph = self._pyinfra_hosts[name]
+            metas.update(add_op(self.state, sync_host, staging, bundle, script, host=ph,
+                                name="openclaw: install files and run unit steps"))
+        # A State runs its operations once; later probes (verify, unlock) are plain commands.
+        self.state.set_stage(StateStage.Execute)
+        run_ops(self.state)
+        out: dict[str, Outcome] = {}
+        for ph, meta in metas.items():
+            if not meta.is_complete():
+                out[ph.name] = Outcome(False, error="not run (connection lost?)")
+                continue
+            out[ph.name] = Outcome(meta.did_succeed(), "\n".join(meta.stdout_lines) + "\n",
+                                   "\n".join(meta.stderr_lines))
+        return out
+
+
+def _group(region: str) -> str:
+    return "region_" + region.replace("-", "_").replace(".", "_")
+
+
+def _why(error: BaseException) -> str:
+    text = str(error) or error.__class__.__name__
+    return text.splitlines()[0][:300]

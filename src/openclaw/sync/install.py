@@ -1,0 +1,154 @@
+"""The apply step as shell: one script per host that creates accounts and directories, puts
+every changed file in place atomically (never readable by others, not even for an instant),
+and runs the unit steps. File contents travel separately, in a tar uploaded into a private
+staging directory, so no secret is ever part of a command line. Also the host lock."""
+
+from __future__ import annotations
+
+import io
+import shlex
+import tarfile
+
+from openclaw.compile.plan import HostPlan
+from openclaw.sync.changes import HostChanges
+from openclaw.sync.probe import LOCK_PATH
+
+LEASE_SECONDS = 900
+
+
+def _q(value: str) -> str:
+    return shlex.quote(value)
+
+
+def to_write(changes: HostChanges) -> list[str]:
+    return [c.path for c in changes.files if c.content_changed]
+
+
+def bundle(paths: list[str], contents: dict[str, bytes]) -> bytes:
+    """A tar of the files to write, named by their index in `paths`."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as tar:
+        for i, path in enumerate(paths):
+            data = contents[path]
+            info = tarfile.TarInfo(str(i))
+            info.size, info.mode, info.mtime = len(data), 0o600, 0
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: list[str],
+                   token: str) -> str:
+    sandbox = changes.sandbox
+    lines = [
+        "set -eu",
+        "umask 077",
+        f"S={_q(staging)}",
+        "trap 'rm -rf \"$S\"' EXIT",
+        _lock_check(plan, token),
+        "step() { printf 'STEP\\t%s\\n' \"$*\"; }",
+        # put STAGED TARGET MODE OWNER GROUP: complete temp file beside the target, then rename
+        "put() {",
+        "  t=\"$(dirname \"$2\")/.$(basename \"$2\").openclaw-new\"",
+        "  cp \"$1\" \"$t\"",
+        "  [ \"$4\" = - ] || chown \"$4:$5\" \"$t\"",
+        "  chmod \"$3\" \"$t\"",
+        "  mv -f \"$t\" \"$2\"",
+        "  step wrote \"$2\"",
+        "}",
+    ]
+    for account in changes.accounts:
+        kind, name = account.split(" ", 1)
+        if kind == "group":
+            lines.append(f"getent group {_q(name)} >/dev/null || groupadd --system {_q(name)}"
+                         f" && step created group {_q(name)}")
+        else:
+            env = next(f for f in plan.files if f.sensitive)
+            home = plan.target(env.path.rsplit("/config/", 1)[0] + "/state")
+            lines.append(f"getent passwd {_q(name)} >/dev/null || useradd --system --gid "
+                         f"{_q(env.group)} --home-dir {_q(home)} --no-create-home --shell "
+                         f"/usr/sbin/nologin {_q(name)} && step created user {_q(name)}")
+    by_path = {d.path: d for d in plan.directories}
+    for c in changes.directories:
+        if c.action == "ok":
+            continue
+        d = by_path[c.path]
+        target = _q(plan.target(d.path))
+        if sandbox:
+            lines.append(f"mkdir -p {target} && chmod {d.mode:04o} {target}")
+        else:
+            lines.append(f"install -d -m {d.mode:04o} -o {_q(d.owner)} -g {_q(d.group)} "
+                         f"{target}")
+        lines.append(f"step dir {target}")
+    if paths:
+        lines.append("mkdir \"$S/files\" && tar -xf \"$S/bundle.tar\" -C \"$S/files\" "
+                     "--no-same-owner")
+    files = {f.path: f for f in plan.files}
+    index = {p: i for i, p in enumerate(paths)}
+    for c in changes.files:
+        f = files[c.path]
+        target = _q(plan.target(f.path))
+        owner, group = ("-", "-") if sandbox else (_q(f.owner), _q(f.group))
+        if c.path in index:
+            lines.append(f"mkdir -p \"$(dirname {target})\"")
+            lines.append(f"put \"$S/files/{index[c.path]}\" {target} {f.mode:04o} {owner} "
+                         f"{group}")
+        elif c.action == "update":  # only mode or owner differ
+            if owner != "-":
+                lines.append(f"chown {owner}:{group} {target}")
+            lines.append(f"chmod {f.mode:04o} {target} && step meta {target}")
+    if changes.systemd:
+        if changes.daemon_reload:
+            lines.append("systemctl daemon-reload && step daemon-reload")
+        enable = [u.name for u in changes.units if u.enable]
+        restart = [u.name for u in changes.units if u.restart]
+        start = [u.name for u in changes.units if u.start]
+        if enable:
+            lines.append(f"systemctl enable --quiet {' '.join(map(_q, enable))} && "
+                         f"step enabled {' '.join(map(_q, enable))}")
+        if restart:
+            lines.append(f"systemctl restart {' '.join(map(_q, restart))} && "
+                         f"step restarted {' '.join(map(_q, restart))}")
+        if start:
+            lines.append(f"systemctl start {' '.join(map(_q, start))} && "
+                         f"step started {' '.join(map(_q, start))}")
+    lines.append("echo DONE")
+    return "\n".join(lines) + "\n"
+
+
+def _lock_dir(plan: HostPlan) -> str:
+    return _q(plan.target(LOCK_PATH))
+
+
+def _lock_check(plan: HostPlan, token: str) -> str:
+    """Refuse to write unless this run still holds the lock; renew its lease."""
+    lock = _lock_dir(plan)
+    return (f"[ \"$(cut -f1 {lock}/holder 2>/dev/null)\" = {_q(token)} ] || "
+            "{ echo 'LOST the host lock' >&2; exit 75; }\n"
+            f"touch {lock}/holder")
+
+
+def lock_script(plan: HostPlan, token: str, holder: str, *, force: bool = False) -> str:
+    """Take the host lock: a directory made atomically, with who holds it and until when.
+    A lease past its expiry (or `force`, when the holder is known to be gone) is taken over."""
+    lock = _lock_dir(plan)
+    return f"""umask 077
+L={lock}
+mkdir -p "$(dirname "$L")"
+now=$(date +%s)
+take() {{
+  printf '%s\\t%s\\t%s\\n' {_q(token)} {_q(holder)} "$((now + {LEASE_SECONDS}))" >"$L/holder" &&
+    echo LOCKED
+}}
+if mkdir "$L" 2>/dev/null; then take; exit 0; fi
+expires=$(cut -f3 "$L/holder" 2>/dev/null); expires=${{expires:-0}}
+if [ {1 if force else 0} = 1 ] || [ "$now" -gt "$expires" ] || [ ! -e "$L/holder" ]; then
+  rm -rf "$L" && mkdir "$L" 2>/dev/null && take && exit 0
+fi
+printf 'BUSY\\t%s\\n' "$(cut -f2 "$L/holder" 2>/dev/null | head -c 300)"
+"""
+
+
+def unlock_script(plan: HostPlan, token: str) -> str:
+    lock = _lock_dir(plan)
+    return (f"if [ \"$(cut -f1 {lock}/holder 2>/dev/null)\" = {_q(token)} ]; then "
+            f"rm -rf {lock}; fi; echo UNLOCKED")

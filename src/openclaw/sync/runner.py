@@ -1,0 +1,193 @@
+"""plan and apply over a Session: probe, compare, confirm, install, verify. Knows nothing of
+pyinfra (the Session does) and nothing of YAML (the HostPlans do)."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import secrets as pysecrets
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from openclaw.compile.plan import HostPlan
+from openclaw.inventory import Host
+from openclaw.sync import install, probe
+from openclaw.sync.changes import HostChanges, compute
+from openclaw.sync.secrets import REDACT, render_env
+from openclaw.sync.session import SessionLike
+
+
+@dataclass
+class HostResult:
+    host: str
+    region: str
+    status: str  # changed | unchanged | failed | skipped
+    steps: tuple[str, ...] = ()
+    error: str = ""
+    changes_after: HostChanges | None = None
+
+
+@dataclass
+class Fleet:
+    """Per-host plans and live results of one run."""
+
+    changes: list[HostChanges] = field(default_factory=list)
+    results: list[HostResult] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return any(c.error for c in self.changes) or any(r.status == "failed"
+                                                         for r in self.results)
+
+
+def desired_contents(plan: HostPlan, values: dict[str, str]) -> dict[str, bytes]:
+    """Final bytes of every file: sensitive ones with their secrets resolved."""
+    return {f.path: render_env(f, values) if f.sensitive else f.content for f in plan.files}
+
+
+def plan_hosts(session: SessionLike, hosts: list[Host], plans: list[HostPlan],
+               values: dict[str, str]) -> list[HostChanges]:
+    """Read each host in one command (two when files differ) and compare with its plan."""
+    salt = pysecrets.token_hex(16)
+    REDACT.add(salt)  # hashes of .env values are salted; the salt never shows
+    by_name = {p.host: p for p in plans}
+    addresses = {h.name: h.ssh_host for h in hosts}
+    unreachable = session.unreachable
+    scripts = {p.host: probe.state_script(p, *_account(p), salt) for p in plans
+               if p.host not in unreachable}
+    outcomes = session.shell(scripts)
+    states: dict[str, probe.HostState] = {}
+    errors: dict[str, str] = dict(unreachable)
+    for name, out in outcomes.items():
+        if not out.ok:
+            errors[name] = _first_line(out.error) or "the state probe failed"
+            continue
+        try:
+            states[name] = probe.parse_state(by_name[name], out.stdout)
+        except (ValueError, IndexError) as e:
+            errors[name] = f"unreadable state probe output: {e}"
+    fetch: dict[str, list[str]] = {}
+    for name, st in states.items():
+        plan = by_name[name]
+        differ = [f.path for f in plan.files if not f.sensitive
+                  and st.paths.get(f.path, probe.PathState(False)).exists
+                  and st.paths[f.path].kind == "f" and st.paths[f.path].sha256 != f.sha256]
+        if differ:
+            fetch[name] = differ
+    contents: dict[str, dict[str, bytes]] = {}
+    if fetch:
+        got = session.shell({n: probe.content_script(by_name[n], paths)
+                                         for n, paths in fetch.items()})
+        for name, out in got.items():
+            if out.ok:
+                contents[name] = probe.parse_content(by_name[name], fetch[name], out.stdout)
+            else:
+                errors[name] = _first_line(out.error) or "could not read current files"
+    result = []
+    for plan in plans:
+        if plan.host in errors:
+            result.append(HostChanges(plan.host, plan.region, addresses[plan.host],
+                                      error=errors[plan.host], plan=plan))
+            continue
+        result.append(compute(plan, states[plan.host],
+                              desired=desired_contents(plan, values),
+                              contents=contents.get(plan.host, {}), salt=salt,
+                              address=addresses[plan.host]))
+    return result
+
+
+def _account(plan: HostPlan) -> tuple[str, str]:
+    env = next(f for f in plan.files if f.sensitive)
+    return env.owner, env.group
+
+
+def _first_line(text: str) -> str:
+    lines = [x for x in text.strip().splitlines() if x.strip()]
+    return lines[-1][:300] if lines else ""
+
+
+def holder() -> str:
+    return f"{getpass.getuser()}@{socket.gethostname()} pid {os.getpid()}"
+
+
+def _holder_gone(description: str) -> bool:
+    """A holder on this controller whose process is gone left a stale lock."""
+    try:
+        who, pid = description.rsplit(" pid ", 1)
+        if who.split("@", 1)[1] != socket.gethostname():
+            return False
+        os.kill(int(pid), 0)
+    except (ValueError, IndexError):
+        return False
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def lock_hosts(session: SessionLike, plans: list[HostPlan], token: str) -> dict[str, str]:
+    """Take every host's lock. Returns host -> problem for those that could not be locked."""
+    me = holder()
+    shell = session.shell
+    out = shell({p.host: install.lock_script(p, token, me) for p in plans
+                 if p.host not in session.unreachable})
+    problems: dict[str, str] = {}
+    retry: list[HostPlan] = []
+    by_name = {p.host: p for p in plans}
+    for name, o in out.items():
+        if o.ok and "LOCKED" in o.stdout:
+            continue
+        busy = next((x.split("\t", 1)[1] for x in o.stdout.splitlines()
+                     if x.startswith("BUSY\t")), "")
+        if busy and _holder_gone(busy):
+            retry.append(by_name[name])
+        elif busy:
+            problems[name] = f"another apply holds the host lock: {busy}"
+        else:
+            problems[name] = _first_line(o.error) or "could not take the host lock"
+    if retry:
+        again = shell({p.host: install.lock_script(p, token, me, force=True) for p in retry})
+        for name, o in again.items():
+            if not (o.ok and "LOCKED" in o.stdout):
+                problems[name] = "a stale host lock could not be taken over"
+    return problems
+
+
+def unlock_hosts(session: SessionLike, plans: list[HostPlan], token: str) -> None:
+    session.shell({p.host: install.unlock_script(p, token) for p in plans
+                               if p.host not in session.unreachable})
+
+
+def apply_changes(session: SessionLike, changes: list[HostChanges], values: dict[str, str],
+                  token: str, progress: Callable[[str], None] = lambda _: None
+                  ) -> dict[str, HostResult]:
+    work: dict[str, tuple[str, bytes | None, str]] = {}
+    results: dict[str, HostResult] = {}
+    for c in changes:
+        if c.error or c.plan is None:
+            results[c.host] = HostResult(c.host, c.region, "failed", error=c.error)
+            continue
+        if not c.changed:
+            results[c.host] = HostResult(c.host, c.region, "unchanged")
+            continue
+        paths = install.to_write(c)
+        contents = desired_contents(c.plan, values)
+        staging = f"/tmp/openclaw-stage-{pysecrets.token_hex(8)}"
+        bundle = install.bundle(paths, contents) if paths else None
+        work[c.host] = (staging, bundle, install.install_script(c.plan, c, staging, paths,
+                                                                 token))
+    if work:
+        progress(f"applying to {len(work)} host(s)")
+        outcomes = session.apply(work)
+        regions = {c.host: c.region for c in changes}
+        for name, o in outcomes.items():
+            steps = tuple(x.split("\t", 1)[1] for x in o.stdout.splitlines()
+                          if x.startswith("STEP\t"))
+            if o.ok and "DONE" in o.stdout:
+                results[name] = HostResult(name, regions[name], "changed", steps)
+            else:
+                results[name] = HostResult(name, regions[name], "failed", steps,
+                                           REDACT(_first_line(o.error) or "install failed"))
+    return results

@@ -1,0 +1,21 @@
+"""What the runner needs from a connection session (engine.Session provides it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass
+class Outcome:
+    ok: bool
+    stdout: str = ""
+    error: str = ""
+
+
+class SessionLike(Protocol):
+    unreachable: dict[str, str]
+
+    def shell(self, scripts: dict[str, str], *, sudo: bool = True) -> dict[str, Outcome]: ...
+
+    def apply(self, work: dict[str, tuple[str, bytes | None, str]]) -> dict[str, Outcome]: ...
