@@ -507,8 +507,11 @@ HOST = obj({
     "ssh_port": d(PORT, "SSH port.", 22),
     "ssh_user": d({"type": "string", "minLength": 1}, "SSH user."),
     "ssh_key": d({"type": "string", "minLength": 1}, "Private key file."),
-    "ssh_known_hosts": d({"type": "string", "minLength": 1}, "known_hosts file for strict "
-                         "host key checking."),
+    "ssh_known_hosts": d({"type": "string", "minLength": 1}, "known_hosts file of the "
+                         "fleet's host keys."),
+    "ssh_host_key_checking": d({"enum": ["yes", "accept-new", "no"]}, "How host keys are "
+                               "checked: yes (only keys already in ssh_known_hosts), "
+                               "accept-new (trust on first use), or no.", "accept-new"),
     "sudo": d(BOOL, "Become root with sudo.", False),
     "root": d({"type": "string", "minLength": 1}, "Filesystem prefix for every managed path; "
               "relative paths are relative to the inventory file.", "/"),

@@ -18,6 +18,7 @@ class Host:
     ssh_user: str | None
     ssh_key: str | None
     ssh_known_hosts: str | None
+    ssh_host_key_checking: str
     sudo: bool
     root: str  # "/" for a real host; a directory for a sandbox host
 
@@ -59,6 +60,7 @@ def build(data: dict[str, Any], file: str, region_order: list[str]) -> Inventory
                 name=name, region=region, ssh_host=h.get("ssh_host", name),
                 ssh_port=int(h.get("ssh_port", 22)), ssh_user=h.get("ssh_user"),
                 ssh_key=h.get("ssh_key"), ssh_known_hosts=h.get("ssh_known_hosts"),
+                ssh_host_key_checking=h.get("ssh_host_key_checking", "accept-new"),
                 sudo=bool(h.get("sudo", False)), root=root))
     order = {r: i for i, r in enumerate(region_order)}
     hosts.sort(key=lambda h: (order.get(h.region, len(order)), h.region, h.name))

@@ -159,7 +159,7 @@ def compute(plan: HostPlan, state: HostState, *, desired: dict[str, bytes],
         user, group = _service_account(plan)
         if not state.accounts.get(f"group:{group}", True):
             accounts.append(f"group {group}")
-        if not state.accounts.get(f"user:{user}", True):
+        if not state.accounts.get(f"passwd:{user}", True):
             accounts.append(f"user {user}")
     return HostChanges(
         plan.host, plan.region, address, tuple(files), tuple(dirs), tuple(accounts),

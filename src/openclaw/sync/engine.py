@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import socket
 from collections.abc import Callable, Generator, Iterable
 from typing import Any, TypeVar
@@ -63,16 +64,14 @@ class _NoDelay(BaseStateCallback):
 
 def _host_data(h: Host) -> dict[str, Any]:
     data: dict[str, Any] = {"ssh_hostname": h.ssh_host, "ssh_port": h.ssh_port,
-                            "_sudo": h.sudo}
+                            "_sudo": h.sudo,
+                            "ssh_strict_host_key_checking": h.ssh_host_key_checking}
     if h.ssh_user:
         data["ssh_user"] = h.ssh_user
     if h.ssh_key:
-        import os
         data["ssh_key"] = os.path.expanduser(h.ssh_key)
     if h.ssh_known_hosts:
-        import os
         data["ssh_known_hosts_file"] = os.path.expanduser(h.ssh_known_hosts)
-        data["ssh_strict_host_key_checking"] = "yes"
     return data
 
 

@@ -29,7 +29,7 @@ class HostState:
     paths: dict[str, PathState] = field(default_factory=dict)  # by logical path
     secret_hashes: dict[str, dict[str, str]] = field(default_factory=dict)
     units: dict[str, tuple[str, str]] = field(default_factory=dict)  # (enabled, active)
-    accounts: dict[str, bool] = field(default_factory=dict)  # "user:x"/"group:x" -> exists
+    accounts: dict[str, bool] = field(default_factory=dict)  # "passwd:x"/"group:x" -> exists
     lock: str = ""
 
 
@@ -47,7 +47,7 @@ def state_script(plan: HostPlan, user: str, group: str, salt: str) -> str:
     return f"""export LC_ALL=C
 printf 'WHOAMI\\t%s\\n' "$(id -un)"
 if [ -d /run/systemd/system ]; then echo 'SYSTEMD	1'; else echo 'SYSTEMD	0'; fi
-for a in user:{_q(user)} group:{_q(group)}; do
+for a in passwd:{_q(user)} group:{_q(group)}; do
   if getent "${{a%%:*}}" "${{a#*:}}" >/dev/null 2>&1; then e=1; else e=0; fi
   printf 'ACCOUNT\\t%s\\t%s\\n' "$a" "$e"
 done

@@ -1,0 +1,80 @@
+"""Real hosts for the integration tests: nspawn containers, booted per test module."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.hosts.nspawn import Container, containers, make_key
+
+REPO = Path(__file__).parent.parent.parent
+OPENCLAW = str(Path(sys.executable).parent / "openclaw")
+FLEET_CONFIG = Path(__file__).parent / "fleet.yaml"
+FAKE = REPO / "tests/hosts/fake"
+CANARIES = {
+    "OCTEST_PRIMARY_API_KEY": "canary-primary-Zq8wPk2Lm5Xv9",
+    "OCTEST_ALERT_WEBHOOK_URL": "http://127.0.0.1:9/hook-canary-Rt4Yh7Ub3Nc6",
+}
+
+
+def require_tools() -> None:
+    missing = [t for t in ("systemd-nspawn", "mmdebstrap", "ssh", "ip")
+               if shutil.which(t) is None]
+    if missing or os.geteuid() != 0:
+        pytest.fail(f"integration tests need root and {', '.join(missing) or 'the tools'}; "
+                    "`make test` installs them")
+
+
+@dataclass
+class Fleet:
+    hosts: list[Container]
+    key: Path
+    workdir: Path
+    inventory: Path
+
+    def openclaw(self, *args: str, config: Path = FLEET_CONFIG,
+                 inventory: Path | None = None, env: dict[str, str] | None = None,
+                 timeout: float = 180) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [OPENCLAW, *args, "-c", str(config), "-i", str(inventory or self.inventory)],
+            capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+            env={**os.environ, **CANARIES, **(env or {})})
+
+    def sh(self, index: int, command: str) -> str:
+        return self.hosts[index].ssh(command, self.key).stdout
+
+
+def write_inventory(path: Path, hosts: list[Container], key: Path, *,
+                    extra: str = "") -> Path:
+    """node1, node2 in alpha (root); node3 in beta (the sudo user)."""
+    path.write_text(f"""defaults:
+  ssh_user: root
+  ssh_key: {key}
+  ssh_known_hosts: {path.parent}/known_hosts
+regions:
+  alpha:
+    hosts:
+      node1: {{ssh_host: {hosts[0].ip}}}
+      node2: {{ssh_host: {hosts[1].ip}}}
+{extra}  beta:
+    hosts:
+      node3: {{ssh_host: {hosts[2].ip}, ssh_user: deploy, sudo: true}}
+""")
+    return path
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
+    require_tools()
+    workdir = tmp_path_factory.mktemp("fleet")
+    key = make_key(workdir)
+    with containers(3, workdir, key, extra_binds=[f"--bind-ro={FAKE}:/opt/fake"]) as hosts:
+        yield Fleet(hosts, key, workdir, write_inventory(workdir / "inventory.yaml", hosts,
+                                                          key))

@@ -1,0 +1,144 @@
+"""plan and apply against three real systemd hosts in two regions (nspawn containers)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import CANARIES, FLEET_CONFIG, Fleet, write_inventory
+
+pytestmark = pytest.mark.integration
+
+UNITS = ["openclaw-gateway.service", "openclaw-worker@1.service", "openclaw-worker@2.service",
+         "openclaw-health-check.timer", "openclaw-budget-check.timer",
+         "openclaw-backup.timer"]
+
+
+def test_fresh_hosts_plan_apply_converge_and_change(fleet: Fleet, tmp_path: Path) -> None:
+    # A fresh host plans as "create everything", never as an error.
+    r = fleet.openclaw("plan", "--format", "json")
+    assert r.returncode == 2, r.stderr
+    doc = json.loads(r.stdout)
+    assert [h["host"] for h in doc["hosts"]] == ["node1", "node2", "node3"]
+    for h in doc["hosts"]:
+        assert {f["action"] for f in h["files"]} == {"create"} and len(h["files"]) == 20
+        assert h["accounts"] == ["group milkbot", "user milkbot"]
+        assert h["daemon_reload"] is True
+        assert [u["name"] for u in h["units"] if u["enable"] and u["start"]] == UNITS
+
+    r = fleet.openclaw("apply", "--yes")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert re.search(r"apply: 3 changed, 0 unchanged, 0 failed", r.stdout)
+
+    for i in range(3):
+        listing = fleet.sh(i, "stat -c '%n %a %U %G' /opt/openclaw/config/* "
+                              "/opt/openclaw/config/.env /opt/openclaw/scripts/* "
+                              "/etc/systemd/system/openclaw-*")
+        modes = {line.split()[0]: line.split()[1:] for line in listing.splitlines()}
+        assert modes["/opt/openclaw/config/.env"] == ["600", "milkbot", "milkbot"]
+        assert modes["/opt/openclaw/config/failover.json"] == ["640", "root", "milkbot"]
+        assert modes["/opt/openclaw/scripts/health-check.sh"] == ["755", "root", "root"]
+        assert modes["/etc/systemd/system/openclaw-gateway.service"] == ["644", "root", "root"]
+        assert len(modes) == 20
+        states = fleet.sh(i, "systemctl is-enabled " + " ".join(UNITS) + "; systemctl "
+                             "is-active " + " ".join(UNITS)).split()
+        assert states == ["enabled"] * 6 + ["active"] * 6
+        timers = fleet.sh(i, "systemctl list-timers --all --no-legend 'openclaw-*'")
+        assert timers.count("openclaw-") >= 6  # three timers, each with its service
+        # The gateway really serves, as the service user, in its sandbox.
+        assert "ok" in fleet.sh(i, "curl -s http://127.0.0.1:18789/healthz")
+        assert fleet.sh(i, "ps -o user= -C python3").split() == ["milkbot"]
+        env_file = fleet.sh(i, "cat /opt/openclaw/config/.env")
+        assert f"PRIMARY_API_KEY={CANARIES['OCTEST_PRIMARY_API_KEY']}" in env_file
+
+    r = fleet.openclaw("plan")
+    assert r.returncode == 0, r.stdout
+    assert "plan: 3 host(s), 0 with changes, 0 with errors" in r.stdout
+
+    # One value changes: exactly its artifacts change, and only what reads them restarts.
+    changed = tmp_path / "fleet.yaml"
+    changed.write_text(FLEET_CONFIG.read_text().replace("failure_threshold: 3",
+                                                        "failure_threshold: 5")
+                       .replace("port: 18789", "port: 18790"))
+    r = fleet.openclaw("plan", "--format", "json", config=changed)
+    assert r.returncode == 2
+    for h in json.loads(r.stdout)["hosts"]:
+        updated = sorted(f["path"] for f in h["files"] if f["action"] == "update")
+        assert updated == ["/etc/systemd/system/openclaw-gateway.service",
+                           "/opt/openclaw/config/failover.json",
+                           "/opt/openclaw/config/health-check.conf",
+                           "/opt/openclaw/config/openclaw.managed.json"]
+        conf = next(f for f in h["files"] if f["path"].endswith("health-check.conf"))
+        assert "-BREAKER_FAILURE_THRESHOLD=3\n+BREAKER_FAILURE_THRESHOLD=5" in conf["diff"]
+        assert [u["name"] for u in h["units"] if u["restart"]] == ["openclaw-gateway.service"]
+        assert not any(u["start"] or u["enable"] for u in h["units"])
+        assert h["daemon_reload"] is True
+    r = fleet.openclaw("plan", config=changed)
+    assert "units: daemon-reload; restart openclaw-gateway.service" in r.stdout
+    assert "@@" in r.stdout and "+BREAKER_FAILURE_THRESHOLD=5" in r.stdout
+
+    r = fleet.openclaw("apply", "--yes", config=changed)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "ok" in fleet.sh(0, "curl -s http://127.0.0.1:18790/healthz")
+    r = fleet.openclaw("plan", config=changed)
+    assert r.returncode == 0, r.stdout
+
+
+def test_no_secret_in_any_output(fleet: Fleet, tmp_path: Path) -> None:
+    changed = tmp_path / "fleet.yaml"
+    changed.write_text(FLEET_CONFIG.read_text().replace("min: 2, max: 4", "min: 1, max: 4"))
+    rotated = {"OCTEST_PRIMARY_API_KEY": "canary-rotated-Gv5Kq1Wz8Hs3"}
+    runs = []
+    for fmt in ("text", "markdown", "json"):
+        for verbosity in ([], ["-v"], ["-vv"]):
+            runs.append(fleet.openclaw("plan", "--format", fmt, *verbosity, config=changed,
+                                       env=rotated))
+    runs.append(fleet.openclaw("apply", "--yes", "-vv", config=changed, env=rotated))
+    runs.append(fleet.openclaw("plan", "--format", "json", "-vv", config=changed,
+                               env=rotated))
+    secrets = [*CANARIES.values(), *rotated.values()]
+    for r in runs:
+        for secret in secrets:
+            assert secret not in r.stdout and secret not in r.stderr
+    # The rotation itself is visible, by key only.
+    assert "~ PRIMARY_API_KEY (value changed)" in runs[0].stdout
+    assert runs[-2].returncode == 0 and runs[-1].returncode == 0
+    assert rotated["OCTEST_PRIMARY_API_KEY"] in fleet.sh(0, "cat /opt/openclaw/config/.env")
+
+
+def test_unreachable_host_is_reported_and_the_others_applied(fleet: Fleet,
+                                                             tmp_path: Path) -> None:
+    # An address inside a namespace of ours where nothing listens on the SSH port.
+    inv = write_inventory(tmp_path / "inv.yaml", fleet.hosts, fleet.key,
+                          extra=f"      ghost: {{ssh_host: {fleet.hosts[0].ip}, "
+                                f"ssh_port: 2222}}\n")
+    changed = tmp_path / "fleet.yaml"
+    changed.write_text(FLEET_CONFIG.read_text().replace("interval: 1m", "interval: 2m"))
+    r = fleet.openclaw("apply", "--yes", config=changed, inventory=inv)
+    assert r.returncode == 1
+    assert re.search(r"alpha\s+ghost\s+failed\s+cannot connect to .*:2222", r.stdout)
+    assert re.search(r"apply: 3 changed, 0 unchanged, 1 failed", r.stdout)
+    r = fleet.openclaw("plan", config=changed, inventory=inv)
+    assert r.returncode == 1 and "error: cannot connect" in r.stdout
+    assert re.search(r"beta\s+node3\s+0\s+0\s+20\s+0\s+in sync", r.stdout)
+
+
+def test_concurrent_apply_is_refused_and_stale_lock_taken_over(fleet: Fleet) -> None:
+    lock = "/run/lock/openclaw-apply"
+    fleet.sh(1, f"mkdir -p {lock} && printf "
+                f"'tok\\tops@other-controller pid 4242\\t9999999999\\n' > {lock}/holder")
+    r = fleet.openclaw("apply", "--yes")
+    assert r.returncode == 1
+    assert re.search(r"node2\s+failed\s+another apply holds the host lock: "
+                     r"ops@other-controller pid 4242", r.stdout)
+    assert fleet.sh(1, f"cat {lock}/holder").startswith("tok\t")  # untouched
+    # A holder on this controller whose process is gone is stale: taken over.
+    import socket
+    fleet.sh(1, f"printf 'tok\\troot@{socket.gethostname()} pid 999999\\t9999999999\\n' "
+                f"> {lock}/holder")
+    r = fleet.openclaw("apply", "--yes")
+    assert r.returncode == 0, r.stdout
+    assert fleet.sh(1, f"ls -A {lock} 2>/dev/null || true").strip() == ""

@@ -1,0 +1,101 @@
+"""Probe parsing and change computation, without hosts."""
+
+from __future__ import annotations
+
+from openclaw.compile.plan import Directory, File, HostPlan, Unit
+from openclaw.model import SecretSource
+from openclaw.sync import probe
+from openclaw.sync.changes import compute, salted
+from openclaw.sync.secrets import render_env
+
+ENV = "/opt/openclaw/config/.env"
+CONF = "/opt/openclaw/config/a.conf"
+UNIT = "/etc/systemd/system/x.service"
+
+
+def plan(root: str = "/") -> HostPlan:
+    files = (
+        File(UNIT, b"[Service]\nExecStart=/bin/true\n", 0o644, "root", "root"),
+        File(CONF, b"A=1\nB=2\n", 0o640, "root", "milkbot"),
+        File(ENV, b"# env\nK1=<env:K1>\nK2=<env:K2>\n", 0o600, "milkbot", "milkbot", True,
+             (("K1", SecretSource("env", "K1")), ("K2", SecretSource("env", "K2")))),
+    )
+    return HostPlan("h", "r", root, (Directory("/opt/openclaw", 0o755, "root", "root"),),
+                    files, (Unit("x.service", restart_on=(UNIT, ENV)),))
+
+
+def state(p: HostPlan, salt: str, env: dict[str, str], *, conf: bytes = b"A=1\nB=2\n",
+          conf_mode: str = "640", active: str = "active") -> probe.HostState:
+    import hashlib
+    lines = ["WHOAMI\troot", "SYSTEMD\t1", "ACCOUNT\tpasswd:milkbot\t1",
+             "ACCOUNT\tgroup:milkbot\t1", "PATH\t/opt/openclaw\td\t755\troot\troot\t-"]
+    for f in p.files:
+        content = conf if f.path == CONF else f.content
+        mode = conf_mode if f.path == CONF else f"{f.mode:o}"
+        lines.append(f"PATH\t{f.path}\tf\t{mode}\t{f.owner}\t{f.group}\t"
+                     f"{hashlib.sha256(content).hexdigest()}")
+    lines += [f"SECRET\t{ENV}\t{k}\t{salted(salt, v)}" for k, v in env.items()]
+    lines += [f"UNIT\tx.service\tenabled\t{active}", "END"]
+    return probe.parse_state(p, "\n".join(lines) + "\n")
+
+
+def desired(p: HostPlan, values: dict[str, str]) -> dict[str, bytes]:
+    return {ENV: render_env(p.file(ENV), values)}
+
+
+def test_in_sync_host_has_no_changes() -> None:
+    p = plan()
+    st = state(p, "salt", {"K1": "v1-aaaa", "K2": "v2-bbbb"})
+    c = compute(p, st, desired=desired(p, {"K1": "v1-aaaa", "K2": "v2-bbbb"}), contents={},
+                salt="salt")
+    assert not c.changed and [f.action for f in c.files] == ["ok", "ok", "ok"]
+
+
+def test_content_mode_and_key_changes_and_restarts() -> None:
+    p = plan()
+    st = state(p, "salt", {"K1": "v1-aaaa", "OLD": "zzzz"}, conf=b"A=1\nB=3\n",
+               conf_mode="644")
+    c = compute(p, st, desired=desired(p, {"K1": "v1-changed", "K2": "v2-bbbb"}),
+                contents={CONF: b"A=1\nB=3\n"}, salt="salt")
+    by_path = {f.path: f for f in c.files}
+    assert by_path[CONF].action == "update" and by_path[CONF].mode == ("0644", "0640")
+    assert "-B=3\n+B=2\n" in by_path[CONF].diff
+    assert by_path[ENV].keys == (("~", "K1"), ("+", "K2"), ("-", "OLD"))
+    assert by_path[ENV].diff == ""  # never a diff of secret values
+    assert by_path[UNIT].action == "ok"
+    assert [u.restart for u in c.units] == [True]  # the .env it reads changed
+    assert c.daemon_reload is False  # no unit file changed
+
+
+def test_fresh_host_creates_everything_and_starts_units() -> None:
+    p = plan()
+    out = "WHOAMI\troot\nSYSTEMD\t1\nACCOUNT\tpasswd:milkbot\t0\nACCOUNT\tgroup:milkbot\t0\n"
+    out += "".join(f"PATH\t{f.path}\t-\n" for f in p.files)
+    out += "PATH\t/opt/openclaw\t-\nUNIT\tx.service\tnot-found\tinactive\nEND\n"
+    c = compute(p, probe.parse_state(p, out), desired=desired(p, {"K1": "x" * 5, "K2": "y" * 5}),
+                contents={}, salt="s")
+    assert {f.action for f in c.files} == {"create"} and c.accounts == ("group milkbot",
+                                                                        "user milkbot")
+    assert c.daemon_reload and c.units[0].enable and c.units[0].start
+    assert not c.units[0].restart
+
+
+def test_probe_output_cut_short_is_an_error() -> None:
+    import pytest
+    with pytest.raises(ValueError):
+        probe.parse_state(plan(), "WHOAMI\troot\nSYSTEMD\t1\n")
+
+
+def test_sandbox_paths_are_prefixed_and_ownership_ignored() -> None:
+    p = plan("/srv/sandbox")
+    assert p.target(CONF) == "/srv/sandbox/opt/openclaw/config/a.conf"
+    script = probe.state_script(p, "milkbot", "milkbot", "salt")
+    assert "/srv/sandbox/opt/openclaw/config/a.conf" in script
+    lines = "\n".join(f"PATH\t{p.target(f.path)}\tf\t{f.mode:o}\tme\tme\t{f.sha256}"
+                      for f in p.files if not f.sensitive)
+    out = f"WHOAMI\tme\nSYSTEMD\t0\n{lines}\nPATH\t{p.target(ENV)}\t-\nEND\n"
+    c = compute(p, probe.parse_state(p, out), desired=desired(p, {"K1": "x" * 5,
+                                                                  "K2": "y" * 5}),
+                contents={}, salt="s")
+    assert [f.action for f in c.files] == ["ok", "ok", "create"]
+    assert c.units == () and "no running systemd: unit steps skipped" in c.notes

@@ -1,0 +1,102 @@
+"""The install script, run for real on a sandbox root: atomic, and a secret file is never
+readable by anyone else at any moment."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+from pathlib import Path
+
+from openclaw.sync import install, probe
+from openclaw.sync.changes import compute
+from tests.sync.test_changes import CONF, ENV, UNIT, desired, plan
+
+WRAPPERS = {
+    # Record the mode of every file cp creates, the moment it exists.
+    "cp": '/bin/cp "$@"; for last; do :; done; stat -c "cp %a %n" "$last" >>"$WRAPLOG"',
+    # Record the mode of every file renamed into place, just before the rename.
+    "mv": 'for a; do case $a in -*) ;; *) stat -c "mv %a %n" "$a" >>"$WRAPLOG"; break;; '
+          'esac; done; exec /bin/mv "$@"',
+}
+
+
+def run_install(tmp_path: Path, root: Path) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    p = plan(str(root))
+    fresh = "WHOAMI\tme\nSYSTEMD\t0\n" + "".join(f"PATH\t{p.target(f.path)}\t-\n"
+                                                 for f in p.files) + "END\n"
+    values = {"K1": "secret-one-1111", "K2": "secret-two-2222"}
+    changes = compute(p, probe.parse_state(p, fresh), desired=desired(p, values), contents={},
+                      salt="s")
+    paths = install.to_write(changes)
+    contents = {f.path: f.content for f in p.files} | desired(p, values)
+    staging = tmp_path / "stage"
+    staging.mkdir(mode=0o700)
+    (staging / "bundle.tar").write_bytes(install.bundle(paths, contents))
+    lock = Path(p.target(probe.LOCK_PATH))
+    lock.mkdir(parents=True)
+    (lock / "holder").write_text("tok\tme\t99999999999\n")
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    for name, body in WRAPPERS.items():
+        (bindir / name).write_text(f"#!/bin/bash\n{body}\n")
+        (bindir / name).chmod(0o755)
+    log = tmp_path / "wrap.log"
+    script = install.install_script(p, changes, str(staging), paths, "tok")
+    r = subprocess.run(["sh", "-c", script], capture_output=True, text=True,
+                       env={"PATH": f"{bindir}:/usr/bin:/bin", "WRAPLOG": str(log)})
+    return r, log.read_text().splitlines() if log.exists() else []
+
+
+def test_install_writes_every_file_atomically_with_final_modes(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    r, log = run_install(tmp_path, root)
+    assert r.returncode == 0, r.stderr
+    assert "DONE" in r.stdout
+    for path, mode in ((UNIT, 0o644), (CONF, 0o640), (ENV, 0o600)):
+        st = os.stat(root / path.lstrip("/"))
+        assert stat.S_IMODE(st.st_mode) == mode
+    env_text = (root / ENV.lstrip("/")).read_text()
+    assert "K1=secret-one-1111" in env_text
+    created = [line for line in log if line.startswith("cp ")]
+    renamed = [line for line in log if line.startswith("mv ")]
+    assert len(created) == len(renamed) == 3
+    # Every temp file is born 0600 (umask 077), beside its target, and renamed complete.
+    assert all(line.split()[1] == "600" for line in created)
+    assert all(".openclaw-new" in line for line in created + renamed)
+    modes = {line.split()[2].replace(".openclaw-new", "").replace("/.", "/"): line.split()[1]
+             for line in renamed}
+    assert modes[str(root) + ENV] == "600" and modes[str(root) + UNIT] == "644"
+    assert not (tmp_path / "stage").exists()  # staging removed
+    leftovers = [p for p in root.rglob("*.openclaw-new")]
+    assert leftovers == []
+
+
+def test_install_refuses_without_the_lock(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    p = plan(str(root))
+    changes = compute(p, probe.parse_state(p, "WHOAMI\tme\nSYSTEMD\t0\nEND\n"),
+                      desired=desired(p, {"K1": "aaaa", "K2": "bbbb"}), contents={}, salt="s")
+    script = install.install_script(p, changes, str(tmp_path / "nostage"), [], "mytoken")
+    r = subprocess.run(["sh", "-c", script], capture_output=True, text=True)
+    assert r.returncode == 75 and "LOST the host lock" in r.stderr
+    assert not (root / "opt").exists()
+
+
+def test_lock_is_exclusive_and_expired_leases_are_taken(tmp_path: Path) -> None:
+    p = plan(str(tmp_path / "root"))
+
+    def take(token: str, force: bool = False) -> str:
+        return subprocess.run(["sh", "-c", install.lock_script(p, token, f"me {token}",
+                                                               force=force)],
+                              capture_output=True, text=True).stdout
+    assert take("one").strip() == "LOCKED"
+    assert take("two").strip() == "BUSY\tme one"
+    assert take("two", force=True).strip() == "LOCKED"
+    holder = Path(p.target(probe.LOCK_PATH)) / "holder"
+    token, who, _ = holder.read_text().split("\t")
+    assert (token, who) == ("two", "me two")
+    holder.write_text("three\tgone\t1\n")  # a lease that expired long ago
+    assert take("four").strip() == "LOCKED"
+    subprocess.run(["sh", "-c", install.unlock_script(p, "four")], check=True)
+    assert not holder.parent.exists()

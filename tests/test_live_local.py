@@ -1,0 +1,73 @@
+"""plan/apply end to end on @local sandbox hosts: the demo path, without servers."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).parent.parent
+OPENCLAW = str(Path(sys.executable).parent / "openclaw")
+SECRETS = {"MINIMAX_API_KEY": "local-canary-minimax-Qw3", "OPENROUTER_API_KEY": "local-or-9Xk",
+           "TELEGRAM_BOT_TOKEN": "123:local-canary-tg", "TELEGRAM_CHAT_ID": "chat-canary-1"}
+
+
+def setup(tmp_path: Path) -> Path:
+    shutil.copy(REPO / "openclaw.yaml", tmp_path / "openclaw.yaml")
+    (tmp_path / "inventory").mkdir()
+    (tmp_path / "inventory/local.yaml").write_text(
+        (REPO / "inventory/local.yaml").read_text().replace("../.demo/hosts", "../hosts"))
+    return tmp_path
+
+
+def run(cwd: Path, *args: str, env: dict[str, str] | None = None,
+        ) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if k not in SECRETS}
+    return subprocess.run([OPENCLAW, *args], cwd=cwd, capture_output=True, text=True,
+                          env={**base, **(env if env is not None else SECRETS)},
+                          stdin=subprocess.DEVNULL, timeout=120)
+
+
+def test_missing_secret_stops_before_any_host_is_touched(tmp_path: Path) -> None:
+    cwd = setup(tmp_path)
+    r = run(cwd, "apply", "--yes", env={k: v for k, v in SECRETS.items()
+                                         if k != "OPENROUTER_API_KEY"})
+    assert r.returncode == 1
+    assert "OPENROUTER_API_KEY: environment variable OPENROUTER_API_KEY is not set" in r.stderr
+    assert not (tmp_path / "hosts").exists()
+
+
+def test_apply_without_terminal_or_yes_is_refused(tmp_path: Path) -> None:
+    r = run(setup(tmp_path), "apply")
+    assert r.returncode == 1 and "needs a terminal to confirm, or --yes" in r.stderr
+    assert not (tmp_path / "hosts").exists()
+
+
+def test_local_plan_apply_plan_converges(tmp_path: Path) -> None:
+    cwd = setup(tmp_path)
+    r = run(cwd, "plan")
+    assert r.returncode == 2 and "note: no running systemd: unit steps skipped" in r.stdout
+    r = run(cwd, "apply", "--yes")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "apply: 2 changed, 0 unchanged, 0 failed" in r.stdout
+    env = tmp_path / "hosts/demo-us-east-1/opt/openclaw/config/.env"
+    assert oct(env.stat().st_mode & 0o777) == "0o600"
+    assert "MINIMAX_API_KEY=local-canary-minimax-Qw3" in env.read_text()
+    r = run(cwd, "plan")
+    assert r.returncode == 0 and "0 with changes" in r.stdout
+    r = run(cwd, "apply", "--yes")
+    assert r.returncode == 0 and "apply: 0 changed, 2 unchanged, 0 failed" in r.stdout
+    for out in (r.stdout + r.stderr,):
+        assert not any(v in out for v in SECRETS.values())
+
+
+def test_markdown_plan_is_a_pr_comment(tmp_path: Path) -> None:
+    cwd = setup(tmp_path)
+    r = run(cwd, "plan", "--format", "markdown")
+    assert r.returncode == 2
+    assert r.stdout.startswith("### openclaw plan: 2 host(s), 2 with changes")
+    assert "| us-east | demo-us-east-1 | 21 | 0 | 0 | 0 | changes |" in r.stdout
+    assert r.stdout.count("<details>") == 2 and "```diff" in r.stdout
+    assert "openclaw:" not in r.stdout  # progress goes to stderr only in text mode
