@@ -19,6 +19,7 @@ import gevent
 from pyinfra.api.command import FileUploadCommand, StringCommand
 from pyinfra.api.config import Config
 from pyinfra.api.connect import connect_all
+from pyinfra.api.facts import FactBase
 from pyinfra.api.inventory import Inventory
 from pyinfra.api.operation import (
     add_op,
@@ -38,6 +39,16 @@ from openclaw.sync.session import Outcome
 
 T = TypeVar("T")
 log = logging.getLogger("openclaw.engine")
+
+
+class RemoteScript(FactBase[str]):
+    """An openclaw-built script run as a fact; its whole output, as text."""
+
+    def command(self, script: str) -> str:
+        return script
+
+    def process(self, output: list[str]) -> str:
+        return "\n".join(output) + "\n"
 
 
 @operation(is_idempotent=False)
@@ -62,6 +73,14 @@ class _NoDelay(BaseStateCallback):
             pass
 
 
+def inventory_groups(hosts: Iterable[Host]) -> dict[str, list[tuple[str, dict[str, Any]]]]:
+    """One group per region, host data in pyinfra's keys."""
+    groups: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for h in hosts:
+        groups.setdefault(_group(h.region), []).append((h.name, _host_data(h)))
+    return groups
+
+
 def _host_data(h: Host) -> dict[str, Any]:
     data: dict[str, Any] = {"ssh_hostname": h.ssh_host, "ssh_port": h.ssh_port,
                             "_sudo": h.sudo,
@@ -81,11 +100,10 @@ class Session:
     def __init__(self, hosts: Iterable[Host], *, connect_timeout: int = 10) -> None:
         self.hosts = list(hosts)
         install_log_filter("pyinfra", "paramiko")
-        groups: dict[str, tuple[list[str], dict[str, Any]]] = {}
-        for h in self.hosts:
-            groups.setdefault(h.region, ([], {}))[0].append(h.name)
-        inventory = Inventory(([(h.name, _host_data(h)) for h in self.hosts], {}),
-                              **{_group(r): g for r, g in groups.items()})
+        groups: dict[str, tuple[list[str], dict[str, Any]]] = {
+            g: ([name for name, _ in members], {})
+                  for g, members in inventory_groups(self.hosts).items()}
+        inventory = Inventory(([(h.name, _host_data(h)) for h in self.hosts], {}), **groups)
         from pyinfra.connectors.local import LocalConnector
         by_name = {h.name: h for h in self.hosts}
         for ph in inventory:
@@ -173,3 +191,42 @@ def _group(region: str) -> str:
 def _why(error: BaseException) -> str:
     text = str(error) or error.__class__.__name__
     return text.splitlines()[0][:300]
+
+
+def deploy_current_host(project: Any, values: dict[str, str]) -> None:
+    """The body of deploys/openclaw.py under the pyinfra CLI: probe this host, compare with
+    its HostPlan, and add the one operation that converges it (nothing when in sync)."""
+    import secrets as pysecrets
+
+    from pyinfra import host  # type: ignore[attr-defined]
+
+    from openclaw.compile import compile_host
+    from openclaw.sync import install, probe
+    from openclaw.sync.changes import compute
+    from openclaw.sync.runner import desired_contents
+    from openclaw.sync.secrets import REDACT
+
+    name = host.data.get("openclaw_host") or host.name
+    model_host = next(h for h in project.inventory.hosts if h.name == name)
+    plan = compile_host(project.config, model_host)
+    env = next(f for f in plan.files if f.sensitive)
+    salt = pysecrets.token_hex(16)
+    REDACT.add(salt)
+    state = probe.parse_state(plan, host.get_fact(
+        RemoteScript, probe.state_script(plan, env.owner, env.group, salt)))
+    differ = [f.path for f in plan.files if not f.sensitive and f.path in state.paths
+              and state.paths[f.path].exists and state.paths[f.path].sha256 != f.sha256]
+    contents = probe.parse_content(plan, differ, host.get_fact(
+        RemoteScript, probe.content_script(plan, differ))) if differ else {}
+    desired = desired_contents(plan, values)
+    changes = compute(plan, state, desired=desired, contents=contents, salt=salt,
+                      address=model_host.ssh_host)
+    if not changes.changed:
+        return
+    token = pysecrets.token_hex(12)
+    paths = install.to_write(changes)
+    staging = f"/tmp/openclaw-stage-{pysecrets.token_hex(8)}"
+    script = install.install_script(plan, changes, staging, paths, token,
+                                    own_lock=f"pyinfra CLI on {socket.gethostname()}")
+    sync_host(staging=staging, bundle=install.bundle(paths, desired) if paths else None,
+              script=script, name="openclaw: install files and run unit steps")

@@ -37,13 +37,18 @@ def bundle(paths: list[str], contents: dict[str, bytes]) -> bytes:
 
 
 def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: list[str],
-                   token: str) -> str:
+                   token: str, *, own_lock: str = "") -> str:
+    """own_lock: take the host lock here (as this holder) and release it on exit, for runs
+    that are a single command (the pyinfra CLI deploy)."""
     sandbox = changes.sandbox
-    lines = [
-        "set -eu",
-        "umask 077",
-        f"S={_q(staging)}",
-        "trap 'rm -rf \"$S\"' EXIT",
+    cleanup = "rm -rf \"$S\""
+    lines = ["set -eu", "umask 077", f"S={_q(staging)}"]
+    if own_lock:
+        lines += [f"held=$(sh -c {_q(lock_script(plan, token, own_lock))})",
+                  "case $held in *LOCKED*) ;; *) echo \"host lock: $held\" >&2; exit 75 ;; esac"]
+        cleanup += "; " + unlock_script(plan, token) + " >/dev/null"
+    lines += [
+        f"trap {_q(cleanup)} EXIT",
         _lock_check(plan, token),
         "step() { printf 'STEP\\t%s\\n' \"$*\"; }",
         # put STAGED TARGET MODE OWNER GROUP: complete temp file beside the target, then rename
