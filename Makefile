@@ -49,7 +49,7 @@ demo: $(STAMP)
 	@echo "compiled tree: .demo/compiled; demo hosts: .demo/hosts"
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests tools
+	$(BIN)/ruff check src tests tools deploys
 	$(BIN)/mypy
 
 unit: $(STAMP)

@@ -617,10 +617,65 @@ def failover_schema() -> J:
     }
 
 
+def diff_report_schema() -> J:
+    """`openclaw diff --format json`."""
+    strict = {"type": "object", "additionalProperties": False}
+    text = {"type": "string"}
+    pair = {**strict, "required": ["old", "new"], "properties": {"old": text, "new": text}}
+    file = {**strict, "required": ["path", "action"], "properties": {
+        "path": text, "action": {"enum": ["create", "remove", "update"]}, "diff": text,
+        "keys": {"type": "array", "items": {**strict, "required": ["change", "key"],
+                                             "properties": {"change": {"enum": ["+", "-", "~"]},
+                                                            "key": text}}},
+        "sources": {"type": "array", "items": {**strict, "required": ["key", "old", "new"],
+                                                "properties": {"key": text, "old": text,
+                                                               "new": text}}},
+        "mode": pair, "owner": pair}}
+    names = {"type": "array", "items": text}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"{BASE}/diff-report.schema.json",
+        "title": "openclaw diff report",
+        "description": "What `openclaw diff --format json` prints.",
+        **strict,
+        "required": ["format_version", "base", "head", "differs", "counts", "settings",
+                     "inventory", "templates", "groups", "findings"],
+        "properties": {
+            "format_version": {"const": 1}, "base": text, "head": text, "differs": BOOL,
+            "counts": {**strict, "required": ["added", "removed", "changed", "same"],
+                       "properties": {k: {"type": "integer", "minimum": 0}
+                                      for k in ("added", "removed", "changed", "same")}},
+            "settings": {"type": "array", "items": {
+                **strict, "required": ["path", "old", "new", "artifacts", "hosts", "note"],
+                "properties": {
+                    "path": text, "old": {"type": ["string", "null"]},
+                    "new": {"type": ["string", "null"]}, "artifacts": names,
+                    "hosts": {"type": "array", "items": {
+                        **strict, "required": ["region", "count"],
+                        "properties": {"region": text, "count": {"type": "integer"}}}},
+                    "note": {"type": ["string", "null"]}}}},
+            "inventory": names, "templates": names, "findings": names,
+            "groups": {"type": "array", "items": {
+                **strict, "required": ["hosts", "change"], "properties": {
+                    "hosts": {"type": "array", "minItems": 1, "items": {
+                        **strict, "required": ["region", "host"],
+                        "properties": {"region": text, "host": text}}},
+                    "change": {**strict, "required": ["host", "region", "status", "files",
+                                                      "restart", "start", "stop"],
+                               "properties": {
+                                   "host": text, "region": text,
+                                   "status": {"enum": ["added", "removed", "changed"]},
+                                   "files": {"type": "array", "items": file},
+                                   "restart": names, "start": names, "stop": names}}}}},
+        },
+    }
+
+
 def main() -> None:
     for name, schema in (("openclaw.schema.json", openclaw_schema()),
                          ("inventory.schema.json", inventory_schema()),
-                         ("failover.schema.json", failover_schema())):
+                         ("failover.schema.json", failover_schema()),
+                         ("diff-report.schema.json", diff_report_schema())):
         path = ROOT / "schema" / name
         path.write_text(json.dumps(schema, indent=2, sort_keys=False) + "\n")
         print(f"wrote {path.relative_to(ROOT)}")

@@ -237,3 +237,51 @@ def apply(config: str, inventory: str | None, region: str | None, limit: tuple[s
     else:
         sys.stdout.write(render(fmt, "apply", run.changes, results))
     sys.exit(1 if any(r.status == "failed" for r in results) else 0)
+
+
+@main.command()
+@config_options
+@click.option("--base", "base", metavar="GITREF", help="Revision to compare against, e.g. "
+              "origin/main (read with git; the working tree and index are not touched).")
+@click.option("--head", "head", metavar="GITREF", help="Revision to compare (default: the "
+              "working tree).")
+@click.option("--base-config", type=click.Path(dir_okay=False), help="Compare against this "
+              "config file instead of a revision.")
+@click.option("--base-inventory", type=click.Path(dir_okay=False), help="Compare against "
+              "this inventory file instead of a revision.")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]),
+              default="text", show_default=True, help="Output format.")
+@click.option("--no-unit-checks", is_flag=True, help="Skip systemd-analyze on changed units.")
+@guarded
+def diff(config: str, inventory: str | None, base: str | None, head: str | None,
+         base_config: str | None, base_inventory: str | None, fmt: str,
+         no_unit_checks: bool) -> None:
+    """Offline review: what every host would get, base -> head, with no hosts and no secrets.
+
+    A policy summary (each changed setting, old -> new, and the hosts it reaches), then the
+    per-host changes, identical changes grouped across hosts. Exit 0 no difference,
+    2 differences, 1 error (a base that does not validate included).
+
+    \b
+      openclaw diff --base origin/main --format markdown > comment.md
+    """
+    from openclaw.review import diff as review
+    from openclaw.review.render import render
+    inv = resolve_inventory(inventory)
+    if inv is None:
+        raise OpenclawError("no inventory: pass -i/--inventory")
+    if not (base or base_config or base_inventory):
+        raise OpenclawError("give --base GITREF, or --base-config/--base-inventory")
+    try:
+        report = review.run(config, inv, base=base, head=head, base_config=base_config,
+                            base_inventory=base_inventory, check_units=not no_unit_checks)
+    except review.BaseInvalid as e:
+        click.echo(f"error: {e}; its findings:", err=True)
+        sys.stderr.write(render_text(e.findings))
+        head_findings = check_all(config, inv).findings
+        if head_findings:
+            click.echo("and the head's findings:", err=True)
+            sys.stderr.write(render_text(head_findings))
+        sys.exit(1)
+    sys.stdout.write(render(fmt, report))
+    sys.exit(2 if report.differs else 0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import functools
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -19,9 +20,13 @@ _TYPE_NAMES = {"object": "a mapping", "array": "a list", "string": "a string",
                "null": "nothing"}
 
 
-@functools.cache
 def validator(name: str) -> jsonschema.protocols.Validator:
-    schema = resources.schema(name)
+    return _validator_at(resources.data_dir("schema") / name)
+
+
+@functools.cache
+def _validator_at(path: Path) -> jsonschema.protocols.Validator:
+    schema = resources.schema_at(path)
     cls = jsonschema.validators.validator_for(schema)
     return cls(schema)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -14,35 +13,14 @@ import pytest
 from openclaw import resources
 from openclaw.compile import HostPlan
 from openclaw.compile.tree import write_tree
+from openclaw.review import systemd_check
 from tests.compile.cases import CASES, plans
 
 MAX_EXPOSURE = 3.0
 
 
 def verify_root(plan: HostPlan, root: Path) -> Path:
-    """A root where systemd's own units and every executable the units name exist, so that
-    `systemd-analyze verify --root` reports only real problems."""
-    (root / "usr/lib/systemd").mkdir(parents=True)
-    shutil.copytree("/usr/lib/systemd/system", root / "usr/lib/systemd/system", symlinks=True)
-    (root / "lib").symlink_to("usr/lib")
-    (root / "usr/bin").mkdir()
-    (root / "bin").symlink_to("usr/bin")
-    for f in plan.files:
-        target = root / f.path.lstrip("/")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(f.content)
-        target.chmod(f.mode)
-    for f in plan.files:
-        if f.path.endswith(".service"):
-            for line in f.content.decode().splitlines():
-                if line.startswith("ExecStart="):
-                    exe = line.split("=", 1)[1].split()[0]
-                    fake = root / ("usr/local/bin/" + exe if "/" not in exe else exe.lstrip("/"))
-                    if not fake.exists():
-                        fake.parent.mkdir(parents=True, exist_ok=True)
-                        fake.write_text("#!/bin/sh\n")
-                        fake.chmod(0o755)
-    return root
+    return systemd_check.build_root(plan, root)
 
 
 def _first_hosts() -> list[tuple[str, HostPlan]]:

@@ -67,23 +67,19 @@ def test_compiler_never_imports_pyinfra() -> None:
     assert r.returncode == 0, r.stdout
 
 
-def test_template_error_names_template_line_and_host(monkeypatch: pytest.MonkeyPatch,
-                                                     tmp_path: Path) -> None:
+def test_template_error_names_template_line_and_host(tmp_path: Path) -> None:
     from openclaw import resources
     from openclaw.compile import render
     from openclaw.errors import OpenclawError
-    (tmp_path / "broken.j2").write_text("line one\n{{ nothing_here }}\n")
-    (tmp_path / "syntax.j2").write_text("ok\nok\n{% if %}\n")
-    render.environment.cache_clear()
-    monkeypatch.setattr(resources, "data_dir", lambda name: tmp_path)
-    try:
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates/broken.j2").write_text("line one\n{{ nothing_here }}\n")
+    (tmp_path / "templates/syntax.j2").write_text("ok\nok\n{% if %}\n")
+    with resources.overridden(tmp_path):
         with pytest.raises(OpenclawError, match=r"templates/broken\.j2:2: 'nothing_here' is "
                                                 r"undefined \(rendering for host h1\)"):
             render.render("broken.j2", "h1")
         with pytest.raises(OpenclawError, match=r"templates/syntax\.j2:3: .*host h2"):
             render.render("syntax.j2", "h2")
-    finally:
-        render.environment.cache_clear()
 
 
 def test_templates_are_loaded_once_per_run(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -99,7 +95,7 @@ def test_templates_are_loaded_once_per_run(monkeypatch: pytest.MonkeyPatch) -> N
         return original(self, env, name)
 
     monkeypatch.setattr(jinja2.FileSystemLoader, "get_source", counting)
-    render.environment.cache_clear()
+    render._environment_at.cache_clear()
     try:
         p = load(*map(str, sources("reference")))
         compile_fleet(p.config, p.inventory)  # six hosts
@@ -108,4 +104,4 @@ def test_templates_are_loaded_once_per_run(monkeypatch: pytest.MonkeyPatch) -> N
         compile_fleet(p.config, p.inventory)
         assert len(loads) == first
     finally:
-        render.environment.cache_clear()
+        render._environment_at.cache_clear()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from openclaw import resources
@@ -166,15 +168,15 @@ def _units(cfg: Config, paths: Paths, checks: Iterable[dict[str, Any]]) -> tuple
     return tuple(units)
 
 
-_STATIC: dict[str, bytes] = {}
-
-
 def _static(name: str) -> bytes:
     """Scripts ship as they are (no templating: bash and Jinja share too much syntax); each
     reads its parameters from the .conf beside it. Read once per process."""
-    if name not in _STATIC:
-        _STATIC[name] = (resources.data_dir("templates") / "scripts" / name).read_bytes()
-    return _STATIC[name]
+    return _read_once(resources.data_dir("templates") / "scripts" / name)
+
+
+@functools.cache
+def _read_once(path: Path) -> bytes:
+    return path.read_bytes()
 
 
 def compile_fleet(cfg: Config, inventory: Inventory) -> tuple[HostPlan, ...]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import shlex
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -35,10 +36,15 @@ def _systemd_seconds(value: float) -> str:
     return f"{s}s"
 
 
-@functools.cache
 def environment() -> jinja2.Environment:
+    """One environment per templates directory, made once: templates load once per run."""
+    return _environment_at(resources.data_dir("templates"))
+
+
+@functools.cache
+def _environment_at(templates: Path) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(resources.data_dir("templates"))),
+        loader=jinja2.FileSystemLoader(str(templates)),
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False,
         trim_blocks=True, lstrip_blocks=True, auto_reload=False)
     env.filters["shq"] = _shq

@@ -8,6 +8,7 @@ from openclaw.sync.changes import HostChanges
 from openclaw.sync.runner import HostResult
 
 LIMIT = 65_000
+NOTE_ROOM = 1300  # the note naming what was left out: up to 1,000 characters of names
 
 
 def _cell(text: str) -> str:
@@ -44,8 +45,7 @@ def render(command: str, changes: list[HostChanges],
     out = "\n".join(head) + "\n"
     omitted: list[str] = []
     for i, block in enumerate(blocks):
-        note = f"\n_{len(blocks) - i} host block(s) left out to fit a comment: "
-        if len(out) + len(block) + len(note) + 200 > limit:
+        if len(out) + len(block) + NOTE_ROOM > limit:
             omitted = [c.host for c in changes if c.changed or c.error][i:]
             break
         out += block
