@@ -257,6 +257,9 @@ PROPS: J = {
             "command": d({"type": "string", "minLength": 1}, "Gateway command, without the "
                          "port.", "openclaw gateway"),
             "port": d(PORT, "Gateway port.", 18789),
+            "config_set_command": d({"type": "string", "minLength": 1}, "How the budget "
+                                    "check changes OpenClaw's model order; the gateway "
+                                    "hot-reloads openclaw.json.", "openclaw config set"),
         }),
         "worker": obj({
             "command": d({"type": "string", "minLength": 1}, "Queue worker command; %i is "

@@ -19,6 +19,7 @@ class Service:
     root: str
     gateway_command: str
     gateway_port: int
+    config_set_command: str
     worker_command: str
     dashboard_enabled: bool
     dashboard_port: int
@@ -313,6 +314,7 @@ def build(d: dict[str, Any]) -> Config:
     return Config(
         service=Service(sv["user"], sv.get("group") or sv["user"], sv["root"].rstrip("/")
                         or "/", sv["gateway"]["command"], sv["gateway"]["port"],
+                        sv["gateway"]["config_set_command"],
                         sv["worker"]["command"], sv["dashboard"]["enabled"],
                         sv["dashboard"]["port"], sv["dashboard"]["command"]),
         circuit_breaker=CircuitBreaker(units.count(cbm["failure_threshold"]), lo, hi,

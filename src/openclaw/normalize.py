@@ -68,6 +68,9 @@ class Normalizer:
             return data
         if s.get("type") == "object" and "properties" in s and isinstance(data, dict):
             return self._object(data, s, npath, rpath)
+        if isinstance(data, dict):  # a free-form mapping (secrets.env): keys keep their place
+            for key in data:
+                self.origins[(*npath, key)] = (*rpath, key)
         if s.get("type") == "array" and isinstance(data, list) and "items" in s:
             return [self.run(x, s["items"], (*npath, i), (*rpath, i))
                     for i, x in enumerate(data)]

@@ -250,6 +250,20 @@ def secrets_defined(ctx: Context) -> Iterator[Finding]:
                      "chat_id or chat_id_env, or TELEGRAM_CHAT_ID under secrets.env", "R015")
 
 
+# Variables the host scripts read from their compiled .conf files; an .env key of the same
+# name would be shadowed by them (tests keep this list in step with the templates).
+SCRIPT_VARIABLES = frozenset(["ACTIVE_PROVIDERS_FILE", "ALERT_CMD", "ALERT_DISK_USAGE", "ALERT_ERROR_RATE", "ALERT_LATENCY_P99", "ALERT_LOG", "ALERT_MEMORY_USAGE", "ALERT_STATE_DIR", "BACKUP_DIR", "BACKUP_EXCLUDE", "BACKUP_INCLUDE", "BACKUP_KEEP", "BREAKER_COOLDOWN_MAX", "BREAKER_COOLDOWN_MIN", "BREAKER_FAILURE_THRESHOLD", "BREAKER_PROBE_INTERVAL", "BUDGET_ACTIONS", "BUDGET_ALERT_AT", "BUDGET_LIMITS", "BUDGET_NAMES", "BUDGET_PROVIDERS", "BUDGET_RESETS", "BUDGET_SCOPES", "BUDGET_STATE_FILE", "CHANNELS", "CONFIG_SET_CMD", "DEDUP_WINDOW", "DEGRADE_HIGH_ERROR_RATE", "DEGRADE_HIGH_LATENCY", "DEGRADE_RESOURCE_PRESSURE", "DISK_MAX_USAGE", "ESCALATION_DELAY", "GATEWAY_URL", "HOOK_URL", "HOOK_URL_ENV", "HOST_NAME", "LIVENESS_PATH", "LIVENESS_TIMEOUT", "LOG_DIR", "MAIL_FROM", "MAIL_TO", "MAINTENANCE_FLAG", "MEMORY_MIN_FREE", "METRICS_TEXTFILE", "MODEL_REFS", "MODE_ALL_PROVIDERS_DOWN", "PD_API_URL", "PD_KEY_ENV", "PROVIDER_KEY_ENVS", "PROVIDER_NAMES", "PROVIDER_TIMEOUTS", "PROVIDER_URLS", "READINESS_PATH", "READINESS_TIMEOUT", "REGION", "REPORT_FILE", "RETRY_BACKOFF", "RETRY_INITIAL_DELAY", "RETRY_MAX_ATTEMPTS", "RETRY_MAX_DELAY", "RETRY_NEVER", "RETRY_ON", "ROOT", "STATE_DIR", "TG_API_URL", "TG_CHAT_ID", "TG_CHAT_ID_ENV", "TG_TOKEN_ENV", "UNITS", "USAGE_FILE", "WORKSPACE_DIR", "WORKSPACE_FILES", "PATH", "HOME"])
+
+
+@rule
+def env_keys_not_reserved(ctx: Context) -> Iterator[Finding]:
+    for key in sorted(ctx.get("secrets", "env") or {}):
+        if key in SCRIPT_VARIABLES or key.startswith("OPENCLAW_"):
+            yield ctx.at(("secrets", "env", key), f".env key {key!r} would clash with a "
+                         "variable of the host scripts or OpenClaw; choose another name",
+                         "R017", key=True)
+
+
 @rule
 def no_secret_literals(ctx: Context) -> Iterator[Finding]:
     for path, _value in scan(ctx.doc.data):

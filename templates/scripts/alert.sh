@@ -21,14 +21,14 @@ env_value() { [ -n "$1" ] && printf '%s' "${!1:-}"; }
 
 send_telegram() {
   local token chat
-  token=$(env_value "$TELEGRAM_TOKEN_ENV")
-  chat=${TELEGRAM_CHAT_ID:-$(env_value "$TELEGRAM_CHAT_ID_ENV")}
+  token=$(env_value "$TG_TOKEN_ENV")
+  chat=${TG_CHAT_ID:-$(env_value "$TG_CHAT_ID_ENV")}
   if [ -z "$token" ] || [ -z "$chat" ]; then
     log "telegram: no bot token or chat id in the environment"
     return 1
   fi
   printf 'url = %s\ndata-urlencode = %s\ndata-urlencode = %s\n' \
-    "$(curl_quote "$TELEGRAM_API_URL/bot$token/sendMessage")" \
+    "$(curl_quote "$TG_API_URL/bot$token/sendMessage")" \
     "$(curl_quote "chat_id=$chat")" "$(curl_quote "text=$1")" |
     curl -sS -f -o /dev/null --max-time 10 --config - 2>/dev/null
 }
@@ -40,23 +40,23 @@ send_json() { # send_json URL BODY
 }
 
 send_webhook() { # send_webhook MESSAGE STATUS
-  local url=${WEBHOOK_URL:-$(env_value "$WEBHOOK_URL_ENV")}
+  local url=${HOOK_URL:-$(env_value "$HOOK_URL_ENV")}
   [ -n "$url" ] || { log "webhook: no URL"; return 1; }
   send_json "$url" "{\"host\": $(json_str "$HOST_NAME"), \"region\": $(json_str "$REGION"), \"key\": $(json_str "$KEY"), \"severity\": $(json_str "$SEVERITY"), \"status\": $(json_str "$2"), \"message\": $(json_str "$1"), \"timestamp\": $NOW}"
 }
 
 send_pagerduty() { # send_pagerduty MESSAGE STATUS
   local key action=trigger
-  key=$(env_value "$PAGERDUTY_KEY_ENV")
+  key=$(env_value "$PD_KEY_ENV")
   [ -n "$key" ] || { log "pagerduty: no routing key"; return 1; }
   [ "$2" = resolved ] && action=resolve
-  send_json "$PAGERDUTY_API_URL" "{\"routing_key\": $(json_str "$key"), \"event_action\": \"$action\", \"dedup_key\": $(json_str "$HOST_NAME/$KEY"), \"payload\": {\"summary\": $(json_str "$1"), \"source\": $(json_str "$HOST_NAME"), \"severity\": $(json_str "$SEVERITY")}}"
+  send_json "$PD_API_URL" "{\"routing_key\": $(json_str "$key"), \"event_action\": \"$action\", \"dedup_key\": $(json_str "$HOST_NAME/$KEY"), \"payload\": {\"summary\": $(json_str "$1"), \"source\": $(json_str "$HOST_NAME"), \"severity\": $(json_str "$SEVERITY")}}"
 }
 
 send_email() { # send_email MESSAGE STATUS
   command -v sendmail >/dev/null || { log "email: no sendmail"; return 1; }
-  printf 'From: %s\nTo: %s\nSubject: [openclaw %s] %s %s\n\n%s\n' "$EMAIL_FROM" \
-    "${EMAIL_TO[*]}" "$2" "$HOST_NAME" "$KEY" "$1" | sendmail -t
+  printf 'From: %s\nTo: %s\nSubject: [openclaw %s] %s %s\n\n%s\n' "$MAIL_FROM" \
+    "${MAIL_TO[*]}" "$2" "$HOST_NAME" "$KEY" "$1" | sendmail -t
 }
 
 send() { # send LEVEL MESSAGE STATUS: one channel, by its place in the escalation order

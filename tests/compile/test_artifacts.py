@@ -98,3 +98,15 @@ def test_failover_json_matches_its_schema(case: str) -> None:
         assert errors == []
         assert doc["region"]["name"] == plan.region
         assert plan.region not in [r["name"] for r in doc["failover_regions"]]
+
+
+def test_reserved_script_variables_match_the_configs() -> None:
+    """Every variable a compiled .conf sets is reserved, so no .env key can shadow it."""
+    from openclaw.rules import SCRIPT_VARIABLES
+    names: set[str] = set()
+    for case in CASES:
+        for f in plans(case)[0].files:
+            if f.path.endswith(".conf"):
+                names |= {line.split("=", 1)[0] for line in f.content.decode().splitlines()
+                          if re.match(r"^[A-Z_][A-Z0-9_]*=", line)}
+    assert names - SCRIPT_VARIABLES == set()

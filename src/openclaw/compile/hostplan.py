@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from openclaw.model import Config
 
 UNIT_DIR = "/etc/systemd/system"
 SCRIPTS = ("health-check.sh", "alert.sh", "budget-check.sh", "backup.sh")
+CHECKS = ("openclaw-health-check", "openclaw-budget-check", "openclaw-backup")
 
 
 @dataclass(frozen=True)
@@ -73,10 +73,12 @@ def _unit_path(name: str) -> str:
 
 def compile_host(cfg: Config, host: Host) -> HostPlan:
     svc = cfg.service
-    paths = Paths(svc.root)
+    paths = Paths(svc.root)  # where files go, on the host, under its inventory root
+    # What the artifacts refer to: a sandbox host's scripts must use its own tree.
+    inside = Paths(svc.root if not host.sandbox else host.root.rstrip("/") + svc.root)
     user, group = svc.user, svc.group
     level = cfg.security.level
-    ctx: dict[str, Any] = {"cfg": cfg, "svc": svc, "paths": paths, "host": host.name,
+    ctx: dict[str, Any] = {"cfg": cfg, "svc": svc, "paths": inside, "host": host.name,
                            "region": host.region}
     files: list[File] = []
 
@@ -88,12 +90,13 @@ def compile_host(cfg: Config, host: Host) -> HostPlan:
     def unit(name: str, template: str, **more: Any) -> None:
         add(_unit_path(name), render(template, host.name, **ctx, **more), 0o644)
 
-    writable = (paths.state, paths.logs) + (() if level == "read_only" else (paths.workspace,))
+    writable = (inside.state, inside.logs) + (() if level == "read_only" else
+                                               (inside.workspace,))
     unit("openclaw-gateway.service", "openclaw-gateway.service.j2",
          hardening=hardening(level, writable))
     unit("openclaw-worker@.service", "openclaw-worker@.service.j2",
          hardening=hardening(level, writable))
-    checks = _checks(cfg, paths)
+    checks = _checks(cfg, inside)
     for check in checks:
         unit(f"{check['name']}.service", "openclaw-check.service.j2", check=check,
              hardening=hardening(level, check["writable"], network=check["network"],
@@ -101,7 +104,7 @@ def compile_host(cfg: Config, host: Host) -> HostPlan:
         unit(f"{check['name']}.timer", "openclaw-check.timer.j2", check=check)
     if svc.dashboard_enabled:
         unit("openclaw-dashboard.service", "openclaw-dashboard.service.j2",
-             hardening=hardening(level, (paths.state, paths.logs)))
+             hardening=hardening(level, (inside.state, inside.logs)))
 
     add(paths.script("lib.sh"), _static("lib.sh"), 0o644)
     for script in SCRIPTS:
@@ -112,7 +115,7 @@ def compile_host(cfg: Config, host: Host) -> HostPlan:
         secrets=cfg.secrets.env)
     add(paths.failover, documents.dumps(documents.failover(cfg, host.region)), 0o640,
         grp=group)
-    add(paths.managed, documents.dumps(documents.openclaw_managed(cfg, paths.logs)), 0o640,
+    add(paths.managed, documents.dumps(documents.openclaw_managed(cfg, inside.logs)), 0o640,
         grp=group)
 
     directories = (
@@ -125,7 +128,7 @@ def compile_host(cfg: Config, host: Host) -> HostPlan:
         Directory(paths.backups, 0o700, user, group),
     )
     return HostPlan(host.name, host.region, host.root, directories,
-                    tuple(sorted(files, key=lambda f: f.path)), _units(cfg, paths, checks))
+                    tuple(sorted(files, key=lambda f: f.path)), _units(cfg, paths))
 
 
 def _checks(cfg: Config, paths: Paths) -> list[dict[str, Any]]:
@@ -153,15 +156,15 @@ def _watched_units(cfg: Config) -> tuple[str, ...]:
     return ("openclaw-gateway.service", *workers)
 
 
-def _units(cfg: Config, paths: Paths, checks: Iterable[dict[str, Any]]) -> tuple[Unit, ...]:
+def _units(cfg: Config, paths: Paths) -> tuple[Unit, ...]:
     env, managed = paths.env, paths.managed
     units = [Unit("openclaw-gateway.service", restart_on=(
         _unit_path("openclaw-gateway.service"), env, managed))]
     units += [Unit(f"openclaw-worker@{i}.service", restart_on=(
         _unit_path("openclaw-worker@.service"), env))
         for i in range(1, cfg.scaling.min_instances + 1)]
-    units += [Unit(f"{c['name']}.timer", restart_on=(_unit_path(f"{c['name']}.timer"),))
-              for c in checks]
+    units += [Unit(f"{name}.timer", restart_on=(_unit_path(f"{name}.timer"),))
+              for name in CHECKS]
     if cfg.service.dashboard_enabled:
         units.append(Unit("openclaw-dashboard.service", restart_on=(
             _unit_path("openclaw-dashboard.service"), env)))

@@ -6,8 +6,11 @@ now() { printf '%s\n' "${OPENCLAW_NOW:-$(date +%s)}"; }
 
 log() { printf '%s %s: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "${0##*/}" "$*" >&2; }
 
-# Tests set OPENCLAW_NO_SLEEP to walk retries without waiting.
-pause() { [ -n "${OPENCLAW_NO_SLEEP:-}" ] || sleep "$1"; }
+# Tests set OPENCLAW_NO_SLEEP to walk retries without waiting, OPENCLAW_TRACE to see them.
+pause() {
+  [ -z "${OPENCLAW_TRACE:-}" ] || printf 'pause %s\n' "$1" >>"$OPENCLAW_TRACE"
+  [ -n "${OPENCLAW_NO_SLEEP:-}" ] || sleep "$1"
+}
 
 # Source a compiled config; a missing one is a configuration error (EX_CONFIG).
 load_conf() {

@@ -69,11 +69,32 @@ for i in "${!BUDGET_NAMES[@]}"; do
 done
 
 active=()
-for p in "${PROVIDER_NAMES[@]}"; do
-  [ -n "${EXHAUSTED[$p]:-}" ] || active+=("$p")
+refs=()
+for i in "${!PROVIDER_NAMES[@]}"; do
+  if [ -z "${EXHAUSTED[${PROVIDER_NAMES[$i]}]:-}" ]; then
+    active+=("${PROVIDER_NAMES[$i]}")
+    refs+=("${MODEL_REFS[$i]}")
+  fi
 done
-printf '%s\n' "${active[@]}" | write_atomic "$ACTIVE_PROVIDERS_FILE" ||
-  log "cannot write $ACTIVE_PROVIDERS_FILE"
+previous=$(cat "$ACTIVE_PROVIDERS_FILE" 2>/dev/null || true)
+current=$(printf '%s\n' "${active[@]}")
+# Tell the running gateway only when the order changes, and never leave it without a model.
+if [ "${#active[@]}" -gt 0 ] && [ "$current" != "$previous" ]; then
+  fallbacks="["
+  for ((i = 1; i < ${#refs[@]}; i++)); do
+    fallbacks+="$( ((i > 1)) && printf ', ')$(json_str "${refs[$i]}")"
+  done
+  fallbacks+="]"
+  read -r -a set_cmd <<<"$CONFIG_SET_CMD"
+  if "${set_cmd[@]}" agents.defaults.model.primary "${refs[0]}" &&
+    "${set_cmd[@]}" agents.defaults.model.fallbacks "$fallbacks"; then
+    log "model order now: ${active[*]}"
+    printf '%s\n' "$current" | write_atomic "$ACTIVE_PROVIDERS_FILE" ||
+      log "cannot write $ACTIVE_PROVIDERS_FILE"
+  else
+    "$ALERT_CMD" fire budget-routing critical "could not switch the model order on $HOST_NAME to: ${active[*]}"
+  fi
+fi
 printf '%s\n' "${STATE_LINES[@]}" | write_atomic "$BUDGET_STATE_FILE" ||
   log "cannot write $BUDGET_STATE_FILE"
 if [ "${#active[@]}" -eq 0 ] && [ "${#PROVIDER_NAMES[@]}" -gt 0 ]; then
