@@ -19,9 +19,16 @@ class World:
     webhook: FakeServer
     tmp: Path
 
-    def host(self, **kw: Any) -> SandboxHost:
-        return SandboxHost(self.tmp, config(self.gateway.port, self.provider.port,
-                                            self.telegram.port, self.webhook.port, **kw))
+    def text(self, **kw: Any) -> str:
+        """The test openclaw.yaml, pointed at these fakes."""
+        return config(self.gateway.port, self.provider.port, self.telegram.port,
+                      self.webhook.port, **kw)
+
+    def host(self, text: str | None = None, **kw: Any) -> SandboxHost:
+        """A fresh sandbox host (its own directory) compiled from `text` or config(**kw)."""
+        folder = self.tmp / f"host{len(list(self.tmp.glob('host*')))}"
+        folder.mkdir()
+        return SandboxHost(folder, text if text is not None else self.text(**kw))
 
     def messages(self) -> list[str]:
         return [r.form["text"] for r in self.telegram.requests if r.path.endswith(

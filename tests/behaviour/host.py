@@ -93,6 +93,7 @@ health_checks:
   readiness: {{timeout: 2s}}
   memory_min_free: 1MB
   disk_max_usage: 100%
+  workspace_files: [AGENTS.md, SOUL.md]
 routing:
   providers:
     - name: primary

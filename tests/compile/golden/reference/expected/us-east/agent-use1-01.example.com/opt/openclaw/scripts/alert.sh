@@ -81,8 +81,8 @@ state_file() { printf '%s/%s' "$ALERT_STATE_DIR" "${1//[^A-Za-z0-9_.-]/_}"; }
 
 # State of one alert: "FIRST_FIRED LAST_SENT LEVEL SEVERITY"
 read_state() {
-  FIRST=0 LAST=0 LEVEL=0
-  [ -r "$(state_file "$KEY")" ] && read -r FIRST LAST LEVEL _ <"$(state_file "$KEY")"
+  FIRST=0 LAST=0 LEVEL=0 WAS=""
+  [ -r "$(state_file "$KEY")" ] && read -r FIRST LAST LEVEL WAS <"$(state_file "$KEY")"
   [[ "$FIRST$LAST$LEVEL" =~ ^[0-9]+$ ]] || { FIRST=0 LAST=0 LEVEL=0; }
 }
 
@@ -97,7 +97,10 @@ case ${1:-} in
     [ $# -eq 4 ] || { log "usage: alert.sh fire KEY SEVERITY MESSAGE"; exit 64; }
     KEY=$2 SEVERITY=$3
     read_state
-    if [ "$FIRST" -gt 0 ] && [ $((NOW - LAST)) -lt "${DEDUP_WINDOW%.*}" ]; then
+    # The same alert at the same severity is not re-sent inside the window; a change of
+    # severity (a budget going from warning to critical) is news.
+    if [ "$FIRST" -gt 0 ] && [ "$WAS" = "$SEVERITY" ] &&
+      [ $((NOW - LAST)) -lt "${DEDUP_WINDOW%.*}" ]; then
       note "suppressed $KEY (sent $((NOW - LAST))s ago)"
       exit 0
     fi

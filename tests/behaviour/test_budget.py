@@ -1,0 +1,99 @@
+"""Budgets: alert at the threshold, switch provider at the limit, reset with the period."""
+
+from __future__ import annotations
+
+import json
+
+from tests.behaviour.conftest import World
+from tests.behaviour.host import SandboxHost
+
+DAY = 86400
+BUDGETS = """cost_management:
+  budgets:
+    - name: daily
+      limit: 1000 tokens
+      scope: per_provider
+      alert_threshold: 80%
+      action: switch_provider
+      reset: daily
+    - name: monthly
+      limit: 5000 tokens
+      scope: global
+      alert_threshold: 90%
+      action: alert
+      reset: 1st of month
+"""
+
+
+def usage(host: SandboxHost, *entries: tuple[int, str, int]) -> None:
+    with open(host.root / "logs/token-usage.json", "a") as fh:
+        for ts, provider, tokens in entries:
+            fh.write(json.dumps({"ts": ts, "provider": provider, "tokens": tokens}) + "\n")
+
+
+def config_sets(host: SandboxHost) -> list[str]:
+    return host.config_sets.read_text().splitlines() if host.config_sets.exists() else []
+
+
+def test_threshold_limit_switch_and_daily_reset(world: World) -> None:
+    text = world.text(extra=BUDGETS).replace("""routing:
+  providers:
+    - name: primary
+      model: model-a
+      endpoint""", """routing:
+  providers:
+    - name: secondary
+      model: model-b
+    - name: primary
+      model: model-a
+      endpoint""")
+    host = world.host(text)
+    day0 = 20_000 * DAY  # midnight UTC
+    usage(host, (day0 + 10, "secondary", 500), (day0 - 100, "secondary", 900))
+    assert host.run("budget-check.sh", day0 + 60).returncode == 0
+    assert world.messages() == []
+    assert config_sets(host) == [  # first run: the configured order is set
+        "config set agents.defaults.model.primary secondary/model-b",
+        'config set agents.defaults.model.fallbacks ["primary/model-a"]']
+
+    usage(host, (day0 + 100, "secondary", 350))  # 850 of 1000: over the 80% threshold
+    host.run("budget-check.sh", day0 + 120)
+    assert world.messages() == ["[warning] budget daily (secondary) at 85% on box"]
+    assert len(config_sets(host)) == 2  # order unchanged: nothing sent to the gateway
+
+    usage(host, (day0 + 200, "secondary", 200))  # 1050: exhausted, switch_provider
+    host.run("budget-check.sh", day0 + 240)
+    assert world.messages()[-1].startswith("[critical] budget daily exhausted for secondary")
+    assert config_sets(host)[2:] == [
+        "config set agents.defaults.model.primary primary/model-a",
+        "config set agents.defaults.model.fallbacks []"]
+    assert (host.root / "state/active-providers").read_text() == "primary\n"
+    state = (host.root / "state/budgets.state").read_text().splitlines()
+    assert "daily secondary 1050 1000 1.0500" in state
+
+    host.run("budget-check.sh", day0 + DAY + 60)  # a new day: the budget resets
+    assert (host.root / "state/active-providers").read_text() == "secondary\nprimary\n"
+    assert config_sets(host)[4:] == [
+        "config set agents.defaults.model.primary secondary/model-b",
+        'config set agents.defaults.model.fallbacks ["primary/model-a"]']
+    assert any("[resolved] budget daily (secondary) back under" in m
+               for m in world.messages())
+
+    host.health(day0 + DAY + 120)  # metrics carry budget use
+    assert 'openclaw_budget_used_ratio{budget="daily",provider="secondary"} 0.0000' in \
+        host.metrics()
+
+
+def test_global_budget_alerts_without_switching(world: World) -> None:
+    host = world.host(extra=BUDGETS)
+    month = 1_767_225_600  # 2026-01-01T00:00:00Z
+    usage(host, (month - 10, "primary", 4000), (month + 10, "primary", 999),
+          (month + 20, "primary", 4001))
+    host.run("budget-check.sh", month + 100)
+    msgs = world.messages()
+    assert "[critical] budget daily exhausted for primary on box (5000 of 1000 tokens): " \
+           "primary taken out of routing until daily reset" in msgs
+    assert "[critical] budget monthly exhausted (all) on box: 5000 of 5000 tokens" in msgs
+    # The only provider exhausted: the gateway keeps its model, an alert says so.
+    assert "[critical] every provider is over budget on box" in msgs
+    assert config_sets(host) == []

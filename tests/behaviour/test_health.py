@@ -1,0 +1,75 @@
+"""The health report, the degradation mode and threshold alerts, from compiled values."""
+
+from __future__ import annotations
+
+from tests.behaviour.conftest import World
+
+
+def test_report_of_a_healthy_host(world: World) -> None:
+    host = world.host()
+    (host.root / "workspace/AGENTS.md").write_text("x")
+    assert host.health(1_699_999_000).returncode == 0
+    assert host.check("workspace")["detail"] == "missing: SOUL.md"
+    (host.root / "workspace/SOUL.md").write_text("x")
+    r = host.health(1_700_000_000)
+    assert r.returncode == 0, r.stderr
+    report = host.report()
+    assert report["timestamp"] == 1_700_000_000
+    assert (report["host"], report["region"], report["healthy"], report["mode"]) == (
+        "box", "lab", True, "FULL")
+    assert host.check("workspace")["detail"] == "2 file(s) present"
+    status = {c["name"]: c["status"] for c in report["checks"]}
+    assert status == {"probe:gateway": "ok", "readiness": "ok", "probe:primary": "ok",
+                      "units": "skipped", "disk": "ok", "memory": "ok", "workspace": "ok"}
+    assert set(report["breakers"]) == {"gateway", "primary"}
+    assert world.gateway.hits("/healthz") == 2 and world.gateway.hits("/readyz") == 2  # two runs
+    prom = host.metrics()
+    assert 'openclaw_degradation_mode{mode="FULL"} 1' in prom
+    assert 'openclaw_check_ok{check="workspace"} 1' in prom
+    assert (host.root / "state/mode").read_text() == "FULL\n"
+
+
+def test_missing_workspace_files_fail_the_check(world: World) -> None:
+    host = world.host()
+    host.health(1_000_000)
+    assert host.check("workspace") == {"name": "workspace", "status": "fail",
+                                       "detail": "missing: AGENTS.md SOUL.md"}
+
+
+def test_degradation_modes_follow_their_triggers(world: World) -> None:
+    host = world.host(extra="degradation:\n  triggers:\n    high_latency: '> 0.2s p99'\n"
+                            "    high_error_rate: '> 90%'\n"
+                            "    resource_pressure: '< 1MB memory'\n")
+    world.gateway.set("/healthz", 200, delay=0.4)  # slower than 0.2s, faster than timeout
+    host.health(1_000_000)
+    assert host.report()["mode"] == "DEGRADED"
+    assert any("box is DEGRADED: high_latency" in m for m in world.messages())
+
+    world.gateway.set("/healthz", 200)
+    world.provider.set("/v1/models", 500)
+    for t in (1_000_060, 1_000_120, 1_000_180):  # the provider's breaker opens
+        host.health(t)
+    assert host.breaker("primary")["state"] == "OPEN"
+    assert host.report()["mode"] == "MINIMAL"  # all providers down
+
+    (host.root / "state/maintenance").write_text("")
+    host.health(1_000_240)
+    assert host.report()["mode"] == "MAINTENANCE"
+    (host.root / "state/maintenance").unlink()
+    world.provider.set("/v1/models", 200)
+    host.health(1_000_240 + 3600)  # cooldown over, probe succeeds
+    assert host.report()["mode"] == "FULL"
+    assert any("[resolved] box back to FULL service" in m for m in world.messages())
+
+
+def test_resource_pressure_trigger(world: World) -> None:
+    host = world.host(extra="degradation:\n  triggers:\n    resource_pressure: '< 1000TB'\n")
+    host.health(1_000_000)
+    assert host.report()["mode"] == "MINIMAL"
+
+
+def test_threshold_alerts_fire_and_clear(world: World) -> None:
+    host = world.host(world.text().replace('disk_usage: "> 100%"', 'disk_usage: "> 0%"'))
+    host.health(1_000_000)
+    assert any(m.startswith("[warning] disk use") for m in world.messages())
+    assert (host.root / "state/alerts/disk_usage").exists()
