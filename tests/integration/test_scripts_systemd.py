@@ -1,0 +1,73 @@
+"""The compiled health check under real systemd: the timer fires, the service runs as the
+service user inside its sandbox, writes its report and metrics, and a stopped gateway opens
+the breaker and reaches the (fake) Telegram."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import FAKE, Fleet
+
+pytestmark = pytest.mark.integration
+CONFIG = Path(__file__).parent / "scripts.yaml"
+TOKEN = {"OCTEST_TELEGRAM_TOKEN": "777000:canary-telegram-Pq2Ws8"}
+
+
+def wait_for(what: str, check: Callable[[], bool], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_health_check_timer_breaker_and_alert(fleet: Fleet, tmp_path: Path) -> None:
+    node = fleet.hosts[0]
+    record = tmp_path / "telegram.jsonl"
+    record.touch()
+    # The fake Telegram listens on loopback inside node1's own network namespace.
+    telegram = subprocess.Popen(
+        ["ip", "netns", "exec", node.netns, sys.executable, str(FAKE / "recorder.py"),
+         "--port", "18999", "--record", str(record)], stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    try:
+        r = fleet.openclaw("apply", "--yes", "--limit", "node1", config=CONFIG, env=TOKEN)
+        assert r.returncode == 0, r.stdout + r.stderr
+        report = "/opt/openclaw/logs/health-check.json"
+        wait_for("the first health report",
+                 lambda: "healthy" in fleet.sh(0, f"cat {report} 2>/dev/null || true"))
+        doc = json.loads(fleet.sh(0, f"cat {report}"))
+        assert doc["healthy"] is True and doc["mode"] == "FULL"
+        assert {c["name"]: c["status"] for c in doc["checks"]}["unit:openclaw-gateway.service"] \
+            == "ok"
+        owners = fleet.sh(0, f"stat -c %U {report} /opt/openclaw/logs/openclaw.prom "
+                             "/opt/openclaw/state/breakers/gateway.json").split()
+        assert owners == ["milkbot"] * 3
+        assert fleet.sh(0, "systemctl show -p User --value openclaw-health-check.service")\
+            .strip() == "milkbot"
+        assert 'openclaw_degradation_mode{mode="FULL"} 1' in fleet.sh(
+            0, "cat /opt/openclaw/logs/openclaw.prom")
+
+        fleet.sh(0, "systemctl stop openclaw-gateway.service")
+        wait_for("the gateway breaker to open", lambda: '"state": "OPEN"' in fleet.sh(
+            0, "cat /opt/openclaw/state/breakers/gateway.json"))
+        wait_for("the alert", lambda: "circuit breaker OPEN for gateway" in record.read_text())
+        sent = [json.loads(line) for line in record.read_text().splitlines()]
+        alert = next(m for m in sent if "circuit breaker OPEN for gateway" in m["form"]["text"])
+        assert alert["path"] == f"/bot{TOKEN['OCTEST_TELEGRAM_TOKEN']}/sendMessage"
+        assert alert["form"]["chat_id"] == "777"
+        doc = json.loads(fleet.sh(0, f"cat {report}"))
+        assert doc["healthy"] is False and doc["breakers"]["gateway"]["state"] == "OPEN"
+        assert 'openclaw_breaker_state{target="gateway"} 2' in fleet.sh(
+            0, "cat /opt/openclaw/logs/openclaw.prom")
+    finally:
+        telegram.terminate()
+        telegram.wait(timeout=10)
