@@ -56,6 +56,20 @@ def test_health_check_timer_breaker_and_alert(fleet: Fleet, tmp_path: Path) -> N
         assert 'openclaw_degradation_mode{mode="FULL"} 1' in fleet.sh(
             0, "cat /opt/openclaw/logs/openclaw.prom")
 
+        # The budget check and the backup also run in their sandboxes, as the service user.
+        fleet.sh(0, "printf '{\"ts\": 1, \"provider\": \"primary\", \"tokens\": 5}\\n' "
+                    "> /opt/openclaw/logs/token-usage.json && chown milkbot "
+                    "/opt/openclaw/logs/token-usage.json")
+        fleet.sh(0, "systemctl start openclaw-budget-check.service openclaw-backup.service")
+        results = fleet.sh(0, "systemctl show -p Result --value openclaw-budget-check.service "
+                              "openclaw-backup.service").split()
+        assert results == ["success", "success"]
+        assert fleet.sh(0, "cat /opt/openclaw/state/active-providers").strip() == "primary"
+        backup = fleet.sh(0, "stat -c '%U %a %n' /opt/openclaw/backups/openclaw-*.tar.gz")
+        assert backup.startswith("milkbot 600 /opt/openclaw/backups/openclaw-")
+        listing = fleet.sh(0, "tar -tzf /opt/openclaw/backups/openclaw-*.tar.gz")
+        assert "config/failover.json" in listing and "config/.env" not in listing
+
         fleet.sh(0, "systemctl stop openclaw-gateway.service")
         wait_for("the gateway breaker to open", lambda: '"state": "OPEN"' in fleet.sh(
             0, "cat /opt/openclaw/state/breakers/gateway.json"))
