@@ -265,6 +265,17 @@ PROPS: J = {
             "command": d({"type": "string", "minLength": 1}, "Queue worker command; %i is "
                          "the instance number.", "/opt/openclaw/scripts/mission-worker.sh %i"),
         }),
+        "packages": d({"type": "array", "items": {"type": "string",
+                                                   "pattern": r"^[a-z0-9][a-z0-9+.-]*$"}},
+                      "Debian packages bootstrap installs (apt).",
+                      ["curl", "ca-certificates"]),
+        "openclaw_install": obj({
+            "method": d({"enum": ["npm", "none"]}, "How bootstrap installs OpenClaw: npm "
+                        "(npm install -g openclaw), or none where it is pre-installed.",
+                        "npm"),
+            "version": d({"type": "string", "pattern": r"^[A-Za-z0-9.+~-]+$"},
+                         "The OpenClaw version npm installs.", "latest"),
+        }),
         "dashboard": obj({
             "enabled": d(BOOL, "Run the status dashboard.", False),
             "port": d(PORT, "Dashboard port.", 8501),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import sys
 import tempfile
 import traceback
@@ -64,7 +65,11 @@ def guarded(fn: F) -> F:
         except OpenclawError as e:
             click.echo(f"error: {e}", err=True)
             sys.exit(1)
-        except (click.exceptions.Exit, click.ClickException, KeyboardInterrupt, SystemExit):
+        except KeyboardInterrupt:
+            click.echo("interrupted: every file on the hosts is either old or new, never "
+                       "half-written; run the command again to converge", err=True)
+            sys.exit(130)
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
         except Exception:
             fd, path = tempfile.mkstemp(prefix="openclaw-crash-", suffix=".log")
@@ -199,26 +204,11 @@ def plan(config: str, inventory: str | None, region: str | None, limit: tuple[st
     sys.exit(2 if any(c.changed for c in run.changes) else 0)
 
 
-@main.command()
-@config_options
-@select_options
-@output_options
-@click.option("--yes", is_flag=True, help="Apply without asking.")
-@guarded
-def apply(config: str, inventory: str | None, region: str | None, limit: tuple[str, ...],
-          fmt: str, verbose: int, yes: bool) -> None:
-    """Plan, confirm, then change the hosts: files written atomically, daemon-reload once,
-    units enabled/started, and restarted only when their inputs changed.
-
-    Exit 0 when every host converged, 1 when any host failed or could not be reached.
-    """
-    from openclaw import live
+def _show_and_confirm(fmt: str, yes: bool, verb: str) -> tuple[Any, Any]:
     from openclaw.report import render
     from openclaw.sync.changes import HostChanges
-    live.setup_logging(verbose)
-    project = load_selected(config, inventory, region, limit)
     if not yes and not sys.stdin.isatty():
-        raise OpenclawError("apply needs a terminal to confirm, or --yes")
+        raise OpenclawError(f"{verb} needs a terminal to confirm, or --yes")
 
     def show(changes: list[HostChanges]) -> None:
         if fmt != "json":
@@ -227,16 +217,103 @@ def apply(config: str, inventory: str | None, region: str | None, limit: tuple[s
 
     def confirm(changes: list[HostChanges]) -> bool:
         n = sum(1 for c in changes if c.changed and not c.error)
-        return yes or click.confirm(f"apply these changes to {n} host(s)?", default=False,
+        return yes or click.confirm(f"{verb} these changes on {n} host(s)?", default=False,
                                     err=True)
+    return show, confirm
 
-    run = live.apply(project, config, _progress(fmt, verbose), show, confirm)
+
+def _finish(fmt: str, verb: str, run: Any) -> None:
+    from openclaw.report import render
     results = run.results or []
-    if fmt == "json":
-        sys.stdout.write(render(fmt, "apply", run.changes, results))
-    else:
-        sys.stdout.write(render(fmt, "apply", run.changes, results))
-    sys.exit(1 if any(r.status == "failed" for r in results) else 0)
+    sys.stdout.write(render(fmt, verb, run.changes, results))
+    sys.exit(1 if any(r.status in ("failed", "rolled back", "skipped") for r in results)
+             else 0)
+
+
+@main.command()
+@config_options
+@select_options
+@output_options
+@click.option("--yes", is_flag=True, help="Apply without asking.")
+@click.option("--batch-size", metavar="N|N%", help="Hosts per batch after the canary "
+              "(default: deployment.rollout.batch_size).")
+@click.option("--max-fail", type=int, default=0, show_default=True,
+              help="Failed hosts tolerated before the rollout stops.")
+@click.option("--rollback-on-failure", is_flag=True,
+              help="Put a failed batch back on its previous generation.")
+@guarded
+def apply(config: str, inventory: str | None, region: str | None, limit: tuple[str, ...],
+          fmt: str, verbose: int, yes: bool, batch_size: str | None, max_fail: int,
+          rollback_on_failure: bool) -> None:
+    """Plan, confirm, then roll out: region by region in the order of deployment.regions,
+    the first host of each region alone (the canary), then batches, each behind a health
+    gate (gateway unit active, /healthz answering, the health check's verdict) that must pass
+    within deployment.rollout.health_timeout before the next batch starts.
+
+    Files are written atomically, daemon-reload runs once, units are enabled and started, and
+    restarted only when their inputs changed. Every apply records a generation on the host
+    for `openclaw rollback`.
+
+    Exit 0 when every host converged, 1 when any host failed, was rolled back, or was
+    skipped because the rollout stopped.
+    """
+    from openclaw import live
+    live.setup_logging(verbose)
+    if batch_size is not None and not re.match(r"^[1-9][0-9]*%?$", batch_size):
+        raise OpenclawError(f"--batch-size {batch_size!r}: give a count or a percentage")
+    project = load_selected(config, inventory, region, limit)
+    show, confirm = _show_and_confirm(fmt, yes, "apply")
+    rollout = live.Rollout(batch_size or "", max_fail, rollback_on_failure)
+    _finish(fmt, "apply", live.apply(project, config, _progress(fmt, verbose), show,
+                                     confirm, rollout))
+
+
+@main.command()
+@config_options
+@click.option("--region", "region", required=True, help="The region to bring up.")
+@output_options
+@click.option("--yes", is_flag=True, help="Bootstrap without asking.")
+@click.option("--batch-size", metavar="N|N%", help="Hosts per batch after the canary.")
+@guarded
+def bootstrap(config: str, inventory: str | None, region: str, fmt: str, verbose: int,
+              yes: bool, batch_size: str | None) -> None:
+    """Bring a region up from bare hosts (sshd and a root or sudo login): packages
+    (service.packages, and OpenClaw through npm unless service.openclaw_install.method is
+    none), the service user and group, directories, every artifact, units enabled and
+    started behind the health gate; then every other region's failover.json so that each
+    region knows its failover peers. Re-running it changes nothing.
+    """
+    from openclaw import live
+    live.setup_logging(verbose)
+    project = load_selected(config, inventory, None, ())
+    show, confirm = _show_and_confirm(fmt, yes, "bootstrap")
+    _finish(fmt, "bootstrap", live.bootstrap(project, config, region,
+                                             _progress(fmt, verbose), show, confirm,
+                                             live.Rollout(batch_size or "")))
+
+
+@main.command()
+@config_options
+@select_options
+@output_options
+@click.option("--to", "to", type=int, metavar="GENERATION",
+              help="The generation to return to (default: the one before the latest "
+              "apply).")
+@click.option("--yes", is_flag=True, help="Roll back without asking.")
+@guarded
+def rollback(config: str, inventory: str | None, region: str | None,
+             limit: tuple[str, ...], fmt: str, verbose: int, to: int | None,
+             yes: bool) -> None:
+    """Put hosts back on an earlier generation: every managed file as it was after that
+    apply, units restarted where their inputs changed. Reported like an apply; running it
+    again changes nothing. Exit 0 ok, 1 any host failed.
+    """
+    from openclaw import live
+    live.setup_logging(verbose)
+    project = load_selected(config, inventory, region, limit)
+    show, confirm = _show_and_confirm(fmt, yes, "rollback")
+    _finish(fmt, "rollback", live.rollback(project, _progress(fmt, verbose), show, confirm,
+                                           to))
 
 
 @main.command()

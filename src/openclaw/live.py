@@ -9,9 +9,11 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from openclaw.compile import compile_fleet
 from openclaw.errors import OpenclawError
+from openclaw.inventory import Host
 from openclaw.project import Project
 from openclaw.sync import runner
 from openclaw.sync.changes import HostChanges
@@ -55,13 +57,44 @@ def plan(project: Project, config_path: str, progress: Callable[[str], None]) ->
     return LiveRun(changes)
 
 
+@dataclass(frozen=True)
+class Rollout:
+    """How apply moves through the fleet."""
+
+    batch_size: str = ""  # "N" or "N%"; empty: deployment.rollout.batch_size
+    max_fail: int = 0
+    rollback_on_failure: bool = False
+    gate: bool = True
+
+
+def batches(hosts: list[str], size: str) -> list[list[str]]:
+    """The first host alone (the canary), then batches of `size` (a count or a percentage
+    of the region)."""
+    if not hosts:
+        return []
+    if size.endswith("%"):
+        n = max(1, round(len(hosts) * float(size[:-1]) / 100))
+    else:
+        n = max(1, int(size))
+    rest = hosts[1:]
+    return [hosts[:1]] + [rest[i:i + n] for i in range(0, len(rest), n)]
+
+
 def apply(project: Project, config_path: str, progress: Callable[[str], None],
           show_plan: Callable[[list[HostChanges]], None],
-          confirm: Callable[[list[HostChanges]], bool]) -> LiveRun:
-    plans = list(compile_fleet(project.config, project.inventory))
+          confirm: Callable[[list[HostChanges]], bool], rollout: Rollout = Rollout(),
+          ) -> LiveRun:
+    """Plan every selected host, confirm once, then roll out region by region (in the order
+    of deployment.regions), batch by batch, each batch behind a health gate."""
+    from openclaw.sync import gate
+    cfg = project.config
+    plans = list(compile_fleet(cfg, project.inventory))
     values = _secrets(project, config_path)
     hosts = list(project.inventory.hosts)
     token = pysecrets.token_hex(12)
+    size = rollout.batch_size or cfg.deployment.batch_size
+    gate_script = gate.gate_script(cfg.service.gateway_port,
+                                   f"{cfg.service.root}/logs/health-check.json")
     progress(f"connecting to {len(plans)} host(s)")
     with _session(project) as session:
         lock_problems = runner.lock_hosts(session, plans, token)
@@ -77,26 +110,214 @@ def apply(project: Project, config_path: str, progress: Callable[[str], None],
             order = {p.host: i for i, p in enumerate(plans)}
             changes.sort(key=lambda c: order[c.host])
             show_plan(changes)
+            results = {c.host: runner.HostResult(c.host, c.region,
+                                                 "failed" if c.error else "unchanged",
+                                                 error=c.error) for c in changes}
             if not any(c.changed for c in changes if not c.error):
-                results = [runner.HostResult(c.host, c.region,
-                                             "failed" if c.error else "unchanged",
-                                             error=c.error) for c in changes]
-                return LiveRun(changes, results)
+                return LiveRun(changes, [results[c.host] for c in changes])
             if not confirm(changes):
                 raise OpenclawError("apply cancelled; nothing was changed")
-            by_host = runner.apply_changes(session, changes, values, token, progress)
-            applied = [p for p in locked if by_host.get(p.host) and
-                       by_host[p.host].status == "changed"]
-            if applied:
-                progress("verifying")
-                after = runner.plan_hosts(session, hosts, applied, values)
-                for c in after:
-                    r = by_host[c.host]
-                    if c.error or c.changed:
-                        r.status = "failed"
-                        r.error = c.error or "host does not match its plan after apply"
-                    r.changes_after = c
-            results = [by_host[c.host] for c in changes]
-            return LiveRun(changes, results)
+            by_name = {c.host: c for c in changes}
+            locked_names = {p.host for p in locked}
+            # Hosts that could not be reached or locked are reported, but only hosts that fail
+            # during the rollout stop it: the others still converge.
+            failures = 0
+            stopped = ""
+            for region in [r.name for r in cfg.deployment.regions]:
+                names = [c.host for c in changes if c.region == region]
+                for batch in batches(names, size):
+                    todo = [by_name[n] for n in batch if n in locked_names]
+                    if stopped:
+                        for n in batch:
+                            if results[n].status != "failed":
+                                results[n] = runner.HostResult(n, region, "skipped",
+                                                               error=stopped)
+                        continue
+                    failed = _run_batch(session, hosts, todo, values, token, results,
+                                        gate_script if rollout.gate else "",
+                                        cfg.deployment.health_timeout, progress)
+                    failures += len(failed)
+                    if failed and rollout.rollback_on_failure:
+                        _roll_back(session, hosts, todo, failed, token, results, progress)
+                    if failures > rollout.max_fail:
+                        stopped = (f"not applied: the rollout stopped after {', '.join(failed)}"
+                                   f" failed in {region}")
+            return LiveRun(changes, [results[c.host] for c in changes])
+        finally:
+            runner.unlock_hosts(session, locked, token)
+
+
+def _run_batch(session: object, hosts: list[Host], batch: list[HostChanges],
+               values: dict[str, str], token: str, results: dict[str, runner.HostResult],
+               gate_script: str, timeout: float, progress: Callable[[str], None]) -> list[str]:
+    """Apply one batch, verify it, and hold it to the health gate. Returns the failed hosts."""
+    s: Any = session
+    pending = [c for c in batch if c.changed and not c.error]
+    contents = {c.host: runner.desired_contents(c.plan, values) for c in pending if c.plan}
+    done = runner.apply_changes(s, pending, contents, token, progress)
+    results.update(done)
+    applied = [c.plan for c in pending if c.plan and done[c.host].status == "changed"]
+    if applied:
+        progress("verifying")
+        for c in runner.plan_hosts(s, hosts, applied, values):
+            r = results[c.host]
+            if c.error or c.changed:
+                r.status, r.error = "failed", c.error or runner.still_pending(c)
+            r.changes_after = c
+    checked = [c.host for c in batch if results[c.host].status in ("changed", "unchanged")
+               and not c.error]
+    if gate_script and checked:
+        progress(f"health gate on {', '.join(checked)}")
+        for name, reason in runner.gate_hosts(s, {n: gate_script for n in checked}, timeout,
+                                              progress).items():
+            results[name].status = "failed"
+            results[name].error = f"health gate: {reason}"
+    return [c.host for c in batch if results[c.host].status == "failed"]
+
+
+def _roll_back(session: object, hosts: list[Host], batch: list[HostChanges],
+               failed: list[str], token: str, results: dict[str, runner.HostResult],
+               progress: Callable[[str], None]) -> None:
+    """Put the failed hosts of a batch back on the generation they had before this apply."""
+    s: Any = session
+    targets = [c for c in batch if c.host in failed and c.plan and
+               results[c.host].generation is not None]
+    if not targets:
+        return
+    progress(f"rolling back {', '.join(c.host for c in targets)}")
+    for c in targets:
+        generation = results[c.host].generation
+        assert generation is not None and c.plan is not None
+        plan_changes, desired, _ = runner.rollback_hosts(s, hosts, [c.plan], generation - 1)
+        outcome = runner.apply_changes(s, plan_changes, desired, token, progress,
+                                       kind=f"rollback to {generation - 1}")
+        r = results[c.host]
+        done = outcome.get(c.host)
+        if done is not None and done.status in ("changed", "unchanged"):
+            r.status = "rolled back"
+            r.error = f"{r.error}; restored generation {generation - 1}"
+        else:
+            r.error = f"{r.error}; rollback failed: {done.error if done else 'not run'}"
+
+
+def rollback(project: Project, progress: Callable[[str], None],
+             show_plan: Callable[[list[HostChanges]], None],
+             confirm: Callable[[list[HostChanges]], bool], target: int | None) -> LiveRun:
+    """Put each selected host back on generation `target` (default: before its latest
+    apply). Reported like an apply; running it again changes nothing."""
+    plans = list(compile_fleet(project.config, project.inventory))
+    hosts = list(project.inventory.hosts)
+    token = pysecrets.token_hex(12)
+    progress(f"connecting to {len(plans)} host(s)")
+    with _session(project) as session:
+        lock_problems = runner.lock_hosts(session, plans, token)
+        locked = [p for p in plans if p.host not in lock_problems
+                  and p.host not in session.unreachable]
+        try:
+            changes, desired, targets = runner.rollback_hosts(session, hosts, locked, target)
+            changes += [HostChanges(p.host, p.region, error=lock_problems.get(p.host) or
+                                    session.unreachable.get(p.host, ""), plan=p)
+                        for p in plans if p not in locked]
+            show_plan(changes)
+            results = {c.host: runner.HostResult(c.host, c.region,
+                                                 "failed" if c.error else "unchanged",
+                                                 error=c.error) for c in changes}
+            if any(c.changed for c in changes if not c.error):
+                if not confirm(changes):
+                    raise OpenclawError("rollback cancelled; nothing was changed")
+                pending = [c for c in changes if c.changed and not c.error]
+                results.update(runner.apply_changes(
+                    session, pending, desired, token, progress,
+                    kind="rollback to " + ",".join(sorted({str(targets[c.host])
+                                                          for c in pending}))))
+            return LiveRun(changes, [results[c.host] for c in changes])
+        finally:
+            runner.unlock_hosts(session, locked, token)
+
+
+FAILOVER = "/config/failover.json"
+
+
+def bootstrap(project: Project, config_path: str, region: str,
+              progress: Callable[[str], None], show_plan: Callable[[list[HostChanges]], None],
+              confirm: Callable[[list[HostChanges]], bool], rollout: Rollout = Rollout(),
+              ) -> LiveRun:
+    """Bare hosts of one region to healthy: packages, the service account, directories,
+    artifacts, units, the health gate; then every other region's failover.json, so each
+    region knows its peers. Running it again changes nothing."""
+    from dataclasses import replace
+
+    from openclaw.sync import gate, packages
+    cfg = project.config
+    plans = list(compile_fleet(cfg, project.inventory))
+    values = _secrets(project, config_path)
+    hosts = list(project.inventory.hosts)
+    mine = [p for p in plans if p.region == region]
+    if not mine:
+        raise OpenclawError(f"region {region!r} has no hosts in the inventory")
+    token = pysecrets.token_hex(12)
+    progress(f"connecting to {len(plans)} host(s)")
+    with _session(project) as session:
+        lock_problems = runner.lock_hosts(session, plans, token)
+        locked = [p for p in plans if p.host not in lock_problems
+                  and p.host not in session.unreachable]
+        try:
+            progress("reading host state")
+            changes = runner.plan_hosts(session, hosts, locked, values)
+            probes = session.shell({p.host: packages.probe_script(cfg.service) for p in mine
+                                    if p in locked})
+            steps = {n: packages.missing(cfg.service, o.stdout) for n, o in probes.items()
+                     if o.ok}
+            shaped: list[HostChanges] = []
+            for c in changes:
+                if c.region == region:
+                    shaped.append(replace(c, packages=tuple(steps.get(c.host, ()))))
+                else:  # other regions: only their failover peers change here
+                    shaped.append(replace(
+                        c, files=tuple(f for f in c.files if f.path.endswith(FAILOVER)),
+                        directories=(), accounts=(), units=(), daemon_reload=False,
+                        notes=(*c.notes, "bootstrap updates failover.json only here")))
+            shaped += [HostChanges(p.host, p.region, error=lock_problems.get(p.host) or
+                                   session.unreachable.get(p.host, ""), plan=p)
+                       for p in plans if p not in locked]
+            order = {p.host: i for i, p in enumerate(plans)}
+            shaped.sort(key=lambda c: (c.region != region, order[c.host]))
+            show_plan(shaped)
+            results = {c.host: runner.HostResult(c.host, c.region,
+                                                 "failed" if c.error else "unchanged",
+                                                 error=c.error) for c in shaped}
+            if not any(c.changed for c in shaped if not c.error):
+                return LiveRun(shaped, [results[c.host] for c in shaped])
+            if not confirm(shaped):
+                raise OpenclawError("bootstrap cancelled; nothing was changed")
+            need = {c.host: list(c.packages) for c in shaped if c.packages and not c.error}
+            if need:
+                progress("installing packages")
+                for name, o in session.shell({n: packages.install_script(cfg.service, s)
+                                              for n, s in need.items()}).items():
+                    if not (o.ok and "INSTALLED" in o.stdout):
+                        results[name] = runner.HostResult(
+                            name, region, "failed",
+                            error=f"package install failed: {o.error.strip()[-300:]}")
+            ok_names = {c.host for c in shaped if c.region == region and not c.error
+                        and results[c.host].status != "failed"}
+            gate_script = gate.gate_script(cfg.service.gateway_port,
+                                           f"{cfg.service.root}/logs/health-check.json")
+            ours = [replace(c, packages=()) for c in shaped if c.host in ok_names]
+            failed: list[str] = []
+            size = rollout.batch_size or cfg.deployment.batch_size
+            for batch in batches([c.host for c in ours], size):
+                failed += _run_batch(session, hosts, [c for c in ours if c.host in batch],
+                                     values, token, results, gate_script,
+                                     cfg.deployment.health_timeout, progress)
+                if len(failed) > rollout.max_fail:
+                    break
+            if len(failed) <= rollout.max_fail:
+                peers = [c for c in shaped if c.region != region and c.changed and not c.error]
+                contents = {c.host: runner.desired_contents(c.plan, values) for c in peers
+                            if c.plan}
+                results.update(runner.apply_changes(session, peers, contents, token,
+                                                    progress))
+            return LiveRun(shaped, [results[c.host] for c in shaped])
         finally:
             runner.unlock_hosts(session, locked, token)

@@ -24,6 +24,9 @@ class Service:
     dashboard_enabled: bool
     dashboard_port: int
     dashboard_command: str
+    packages: tuple[str, ...] = ()
+    openclaw_install: str = "npm"
+    openclaw_version: str = "latest"
 
 
 @dataclass(frozen=True)
@@ -316,7 +319,9 @@ def build(d: dict[str, Any]) -> Config:
                         or "/", sv["gateway"]["command"], sv["gateway"]["port"],
                         sv["gateway"]["config_set_command"],
                         sv["worker"]["command"], sv["dashboard"]["enabled"],
-                        sv["dashboard"]["port"], sv["dashboard"]["command"]),
+                        sv["dashboard"]["port"], sv["dashboard"]["command"],
+                        tuple(sv["packages"]), sv["openclaw_install"]["method"],
+                        sv["openclaw_install"]["version"]),
         circuit_breaker=CircuitBreaker(units.count(cbm["failure_threshold"]), lo, hi,
                                        units.duration(cbm["probe_interval"])),
         retry=Retry(d["retry"]["max_attempts"], d["retry"]["backoff"],

@@ -59,7 +59,7 @@ def test_install_writes_every_file_atomically_with_final_modes(tmp_path: Path) -
     env_text = (root / ENV.lstrip("/")).read_text()
     assert "K1=secret-one-1111" in env_text
     created = [line for line in log if line.startswith("cp ")]
-    renamed = [line for line in log if line.startswith("mv ")]
+    renamed = [line for line in log if line.startswith("mv ") and ".openclaw-new" in line]
     assert len(created) == len(renamed) == 3
     # Every temp file is born 0600 (umask 077), beside its target, and renamed complete.
     assert all(line.split()[1] == "600" for line in created)
@@ -68,8 +68,15 @@ def test_install_writes_every_file_atomically_with_final_modes(tmp_path: Path) -
              for line in renamed}
     assert modes[str(root) + ENV] == "600" and modes[str(root) + UNIT] == "644"
     assert not (tmp_path / "stage").exists()  # staging removed
-    leftovers = [p for p in root.rglob("*.openclaw-new")]
+    leftovers = list(root.rglob("*.openclaw-new"))
     assert leftovers == []
+    # Generation 1 records that none of the three files existed before.
+    gen = root / "var/lib/openclaw/generations"
+    assert (gen / "current").read_text() == "1\n"
+    assert stat.S_IMODE(os.stat(gen).st_mode) == 0o700
+    manifest = (gen / "1/manifest").read_text().splitlines()
+    assert sorted(line.split("\t")[1] for line in manifest) == ["0", "0", "0"]
+    assert "STEP\tgeneration 1" in r.stdout
 
 
 def test_install_refuses_without_the_lock(tmp_path: Path) -> None:

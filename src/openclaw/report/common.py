@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from openclaw.sync.changes import FileChange, HostChanges, UnitChange
 
-SYMBOL = {"create": "+", "update": "~", "ok": "="}
+SYMBOL = {"create": "+", "update": "~", "remove": "-", "ok": "="}
 
 
 def status(c: HostChanges) -> str:
@@ -49,6 +49,8 @@ def body(c: HostChanges) -> list[str]:
     lines: list[str] = []
     if c.error:
         return [f"error: {c.error}"]
+    for step in c.packages:
+        lines.append(f"+ {step}")
     for account in c.accounts:
         lines.append(f"+ {account}")
     for d in c.directories:

@@ -38,7 +38,10 @@ def render(command: str, changes: list[HostChanges],
             rows.append([r.region, r.host, r.status, detail])
         out += table(rows)
         counts = {s: sum(1 for r in results if r.status == s)
-                  for s in ("changed", "unchanged", "failed")}
-        out.append(f"{command}: {counts['changed']} changed, {counts['unchanged']} unchanged, "
-                   f"{counts['failed']} failed")
+                  for s in ("changed", "unchanged", "failed", "rolled back", "skipped")}
+        line = (f"{command}: {counts['changed']} changed, {counts['unchanged']} unchanged, "
+                f"{counts['failed']} failed")
+        if counts["rolled back"] or counts["skipped"]:
+            line += f", {counts['rolled back']} rolled back, {counts['skipped']} skipped"
+        out.append(line)
     return "\n".join(out) + "\n"

@@ -17,7 +17,7 @@ MAX_DIFF_LINES = 400
 @dataclass(frozen=True)
 class FileChange:
     path: str
-    action: str  # create | update | ok
+    action: str  # create | update | remove | ok
     sensitive: bool = False
     diff: str = ""  # unified diff of content (never for sensitive files)
     keys: tuple[tuple[str, str], ...] = ()  # sensitive: ("+", KEY) | ("-", KEY) | ("~", KEY)
@@ -27,7 +27,7 @@ class FileChange:
 
     @property
     def content_changed(self) -> bool:
-        return self.action == "create" or bool(self.diff or self.keys)
+        return self.action in ("create", "remove") or bool(self.diff or self.keys)
 
 
 @dataclass(frozen=True)
@@ -53,11 +53,12 @@ class HostChanges:
     notes: tuple[str, ...] = ()
     error: str = ""
     plan: HostPlan | None = field(default=None, compare=False, repr=False)
+    packages: tuple[str, ...] = ()  # bootstrap: "package curl", "openclaw (npm latest)"
 
     @property
     def changed(self) -> bool:
         return bool([f for f in self.files + self.directories if f.action != "ok"]
-                    or self.accounts or self.daemon_reload
+                    or self.accounts or self.packages or self.daemon_reload
                     or any(u.enable or u.start or u.restart for u in self.units))
 
     def count(self, action: str) -> int:
@@ -138,7 +139,7 @@ def compute(plan: HostPlan, state: HostState, *, desired: dict[str, bytes],
                 f.path, {}), desired_keys=want))
         else:
             files.append(file_change(f, st, sandbox, current=contents.get(f.path)))
-    changed = {c.path for c in files if c.content_changed}
+    changed = {c.path for c in files if c.content_changed or c.action == "remove"}
     unit_files = {c.path for c in files if c.path.startswith("/etc/systemd/system/")}
     units: list[UnitChange] = []
     notes: list[str] = []
@@ -155,7 +156,7 @@ def compute(plan: HostPlan, state: HostState, *, desired: dict[str, bytes],
     if sandbox:
         notes.append(f"sandbox under {plan.root}: ownership not managed")
     accounts: list[str] = []
-    if not sandbox:
+    if not sandbox and any(f.sensitive for f in plan.files):
         user, group = _service_account(plan)
         if not state.accounts.get(f"group:{group}", True):
             accounts.append(f"group {group}")

@@ -25,13 +25,13 @@ from pyinfra.api.operation import (
     add_op,
     operation,
 )
-from pyinfra.api.operations import run_ops
+from pyinfra.api.operations import run_host_op
 from pyinfra.api.state import (
     BaseStateCallback,
     State,
     StateStage,
 )
-from pyinfra.context import ctx_state
+from pyinfra.context import ctx_host, ctx_state
 
 from openclaw.inventory import Host
 from openclaw.sync.secrets import install_log_filter
@@ -165,22 +165,26 @@ class Session:
 
     def apply(self, work: dict[str, tuple[str, bytes | None, str]]) -> dict[str, Outcome]:
         """work: host -> (staging dir, bundle or None, install script). One pyinfra
-        operation per host, run in parallel."""
-        metas = {}
+        operation per host, run in parallel. Called once per batch of a rolling apply: a
+        State runs run_ops once, so each batch runs its own hosts' operation directly."""
+        self.state.set_stage(StateStage.Execute)
+        metas: dict[str, Any] = {}
         for name, (staging, bundle, script) in sorted(work.items()):
             ph = self._pyinfra_hosts[name]
-            metas.update(add_op(self.state, sync_host, staging, bundle, script, host=ph,
-                                name="openclaw: install files and run unit steps"))
-        # A State runs its operations once; later probes (verify, unlock) are plain commands.
-        self.state.set_stage(StateStage.Execute)
-        run_ops(self.state)
+            metas[name] = add_op(self.state, sync_host, staging, bundle, script, host=ph,
+                                 name="openclaw: install files and run unit steps")[ph]
+
+        def run(ph: Any) -> bool:
+            with ctx_host.use(ph):
+                return bool(run_host_op(self.state, ph, ph.op_hash_order[-1]))
+        self.each(work, run)
         out: dict[str, Outcome] = {}
-        for ph, meta in metas.items():
+        for name, meta in metas.items():
             if not meta.is_complete():
-                out[ph.name] = Outcome(False, error="not run (connection lost?)")
+                out[name] = Outcome(False, error="not run (connection lost?)")
                 continue
-            out[ph.name] = Outcome(meta.did_succeed(), "\n".join(meta.stdout_lines) + "\n",
-                                   "\n".join(meta.stderr_lines))
+            out[name] = Outcome(meta.did_succeed(), "\n".join(meta.stdout_lines) + "\n",
+                                "\n".join(meta.stderr_lines))
         return out
 
 

@@ -14,6 +14,8 @@ from openclaw.sync.changes import HostChanges
 from openclaw.sync.probe import LOCK_PATH
 
 LEASE_SECONDS = 900
+GENERATIONS = "/var/lib/openclaw/generations"
+KEEP_GENERATIONS = 10
 
 
 def _q(value: str) -> str:
@@ -21,7 +23,7 @@ def _q(value: str) -> str:
 
 
 def to_write(changes: HostChanges) -> list[str]:
-    return [c.path for c in changes.files if c.content_changed]
+    return [c.path for c in changes.files if c.content_changed and c.action != "remove"]
 
 
 def bundle(paths: list[str], contents: dict[str, bytes]) -> bytes:
@@ -37,7 +39,7 @@ def bundle(paths: list[str], contents: dict[str, bytes]) -> bytes:
 
 
 def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: list[str],
-                   token: str, *, own_lock: str = "") -> str:
+                   token: str, *, own_lock: str = "", kind: str = "apply") -> str:
     """own_lock: take the host lock here (as this holder) and release it on exit, for runs
     that are a single command (the pyinfra CLI deploy)."""
     sandbox = changes.sandbox
@@ -48,17 +50,36 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
                   "case $held in *LOCKED*) ;; *) echo \"host lock: $held\" >&2; exit 75 ;; esac"]
         cleanup += "; " + unlock_script(plan, token) + " >/dev/null"
     lines += [
+        "t=''",
         f"trap {_q(cleanup)} EXIT",
+        # Interrupted (the connection dropped): no temp file left behind.
+        "trap 'rm -f \"$t\"; exit 129' HUP INT TERM",
         _lock_check(plan, token),
         "step() { printf 'STEP\\t%s\\n' \"$*\"; }",
-        # put STAGED TARGET MODE OWNER GROUP: complete temp file beside the target, then rename
+        # put STAGED TARGET MODE OWNER GROUP: complete temp file beside the target, then
+        # rename; a temp file left by a failure (a full disk) is removed.
         "put() {",
         "  t=\"$(dirname \"$2\")/.$(basename \"$2\").openclaw-new\"",
-        "  cp \"$1\" \"$t\"",
-        "  [ \"$4\" = - ] || chown \"$4:$5\" \"$t\"",
-        "  chmod \"$3\" \"$t\"",
+        "  if ! { cp \"$1\" \"$t\" && { [ \"$4\" = - ] || chown \"$4:$5\" \"$t\"; } &&",
+        "        chmod \"$3\" \"$t\"; }; then",
+        "    rm -f \"$t\"; echo \"cannot write $2\" >&2; exit 1",
+        "  fi",
         "  mv -f \"$t\" \"$2\"",
         "  step wrote \"$2\"",
+        "}",
+        # The generation record: what each changed path was before this apply, for rollback.
+        f"GEN={_q(plan.target(GENERATIONS))}",
+        "mkdir -p \"$GEN\" && chmod 0700 \"$GEN\"",
+        "G=$(( $(cat \"$GEN/current\" 2>/dev/null || echo 0) + 1 ))",
+        "rm -rf \"$GEN/$G\" && mkdir -p \"$GEN/$G/files\"",
+        "save() {",
+        "  if [ -f \"$1\" ]; then",
+        "    cp -p \"$1\" \"$GEN/$G/files/$2\"",
+        "    printf '%s\\t1\\t%s\\t%s\\n' \"$2\" \"$1\" \"$(stat -c '%a\t%U\t%G' \"$1\")\" \\",
+        "      >>\"$GEN/$G/manifest\"",
+        "  else",
+        "    printf '%s\\t0\\t%s\\n' \"$2\" \"$1\" >>\"$GEN/$G/manifest\"",
+        "  fi",
         "}",
     ]
     for account in changes.accounts:
@@ -89,6 +110,8 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
                      "--no-same-owner")
     files = {f.path: f for f in plan.files}
     index = {p: i for i, p in enumerate(paths)}
+    for n, c in enumerate(x for x in changes.files if x.action != "ok"):
+        lines.append(f"save {_q(plan.target(c.path))} {n}")
     for c in changes.files:
         f = files[c.path]
         target = _q(plan.target(f.path))
@@ -97,6 +120,8 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
             lines.append(f"mkdir -p \"$(dirname {target})\"")
             lines.append(f"put \"$S/files/{index[c.path]}\" {target} {f.mode:04o} {owner} "
                          f"{group}")
+        elif c.action == "remove":
+            lines.append(f"rm -f {target} && step removed {target}")
         elif c.action == "update":  # only mode or owner differ
             if owner != "-":
                 lines.append(f"chown {owner}:{group} {target}")
@@ -116,7 +141,16 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
         if start:
             lines.append(f"systemctl start {' '.join(map(_q, start))} && "
                          f"step started {' '.join(map(_q, start))}")
-    lines.append("echo DONE")
+    lines += [
+        "printf '%s\\n' \"$G\" >\"$GEN/current.new\"",
+        "mv -f \"$GEN/current.new\" \"$GEN/current\"",
+        "date -u +%Y-%m-%dT%H:%M:%SZ >\"$GEN/$G/applied\"",
+        f"printf '%s\\n' {_q(kind)} >\"$GEN/$G/kind\"",
+        "step generation \"$G\"",
+        f"for old in $(ls \"$GEN\" | grep -E '^[0-9]+$' | sort -n | head -n -{KEEP_GENERATIONS}); "
+        "do rm -rf \"${GEN:?}/$old\"; done",
+        "echo DONE",
+    ]
     return "\n".join(lines) + "\n"
 
 

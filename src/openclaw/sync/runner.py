@@ -22,10 +22,18 @@ from openclaw.sync.session import SessionLike
 class HostResult:
     host: str
     region: str
-    status: str  # changed | unchanged | failed | skipped
+    status: str  # changed | unchanged | failed | skipped | rolled back
     steps: tuple[str, ...] = ()
     error: str = ""
     changes_after: HostChanges | None = None
+
+    @property
+    def generation(self) -> int | None:
+        """The generation this apply recorded on the host."""
+        for step in self.steps:
+            if step.startswith("generation "):
+                return int(step.split()[1])
+        return None
 
 
 @dataclass
@@ -97,6 +105,17 @@ def plan_hosts(session: SessionLike, hosts: list[Host], plans: list[HostPlan],
     return result
 
 
+def still_pending(c: HostChanges) -> str:
+    """Why a host does not match its plan right after apply."""
+    files = [f.path for f in c.files if f.action != "ok"]
+    if files:
+        return f"files differ after apply: {', '.join(files[:3])}"
+    down = [u.name for u in c.units if u.start]
+    if down:
+        return f"not running after apply: {', '.join(down)}"
+    return "host does not match its plan after apply"
+
+
 def _account(plan: HostPlan) -> tuple[str, str]:
     env = next(f for f in plan.files if f.sensitive)
     return env.owner, env.group
@@ -160,9 +179,11 @@ def unlock_hosts(session: SessionLike, plans: list[HostPlan], token: str) -> Non
                                if p.host not in session.unreachable})
 
 
-def apply_changes(session: SessionLike, changes: list[HostChanges], values: dict[str, str],
-                  token: str, progress: Callable[[str], None] = lambda _: None
+def apply_changes(session: SessionLike, changes: list[HostChanges],
+                  contents: dict[str, dict[str, bytes]], token: str,
+                  progress: Callable[[str], None] = lambda _: None, kind: str = "apply"
                   ) -> dict[str, HostResult]:
+    """contents: per host, the bytes of each file to write (secrets resolved)."""
     work: dict[str, tuple[str, bytes | None, str]] = {}
     results: dict[str, HostResult] = {}
     for c in changes:
@@ -173,11 +194,10 @@ def apply_changes(session: SessionLike, changes: list[HostChanges], values: dict
             results[c.host] = HostResult(c.host, c.region, "unchanged")
             continue
         paths = install.to_write(c)
-        contents = desired_contents(c.plan, values)
         staging = f"/tmp/openclaw-stage-{pysecrets.token_hex(8)}"
-        bundle = install.bundle(paths, contents) if paths else None
+        bundle = install.bundle(paths, contents[c.host]) if paths else None
         work[c.host] = (staging, bundle, install.install_script(c.plan, c, staging, paths,
-                                                                 token))
+                                                                 token, kind=kind))
     if work:
         progress(f"applying to {len(work)} host(s)")
         outcomes = session.apply(work)
@@ -191,3 +211,85 @@ def apply_changes(session: SessionLike, changes: list[HostChanges], values: dict
                 results[name] = HostResult(name, regions[name], "failed", steps,
                                            REDACT(_first_line(o.error) or "install failed"))
     return results
+
+
+def gate_hosts(session: SessionLike, scripts: dict[str, str], timeout: float,
+               progress: Callable[[str], None] = lambda _: None) -> dict[str, str]:
+    """Poll each host's health gate until it passes or `timeout` runs out. Returns host ->
+    reason for those that did not pass (a host without systemd passes with a note)."""
+    import time
+
+    from openclaw.sync import gate
+    deadline = time.monotonic() + timeout
+    waiting = dict(scripts)
+    failed: dict[str, str] = {}
+    while waiting:
+        for name, out in session.shell(waiting).items():
+            result, reason = gate.verdict(out.stdout) if out.ok else ("fail", _first_line(
+                out.error) or "the health gate could not run")
+            if result in ("pass", "skip"):
+                waiting.pop(name)
+                failed.pop(name, None)
+            else:
+                failed[name] = reason
+        if not waiting or time.monotonic() >= deadline:
+            break
+        progress(f"waiting for {len(waiting)} host(s) to turn healthy")
+        time.sleep(2)
+    return {n: failed[n] for n in waiting}
+
+
+def rollback_hosts(session: SessionLike, hosts: list[Host], plans: list[HostPlan],
+                   target: int | None) -> tuple[list[HostChanges], dict[str, dict[str, bytes]],
+                                                dict[str, int]]:
+    """Plan a rollback to generation `target` (default: undo the latest apply). Returns the
+    changes, the bytes to write per host, and each host's target generation."""
+    from openclaw.sync import rollback
+    by_name = {p.host: p for p in plans}
+    addresses = {h.name: h.ssh_host for h in hosts}
+    errors: dict[str, str] = dict(session.unreachable)
+    gens: dict[str, rollback.Generations] = {}
+    for name, out in session.shell({p.host: rollback.generations_script(p) for p in plans
+                                    if p.host not in errors}).items():
+        try:
+            if not out.ok:
+                raise ValueError(_first_line(out.error) or "cannot read generations")
+            gens[name] = rollback.parse_generations(by_name[name], out.stdout)
+        except ValueError as e:
+            errors[name] = str(e)
+    targets = {n: (target if target is not None else g.default_target())
+               for n, g in gens.items()}
+    restores = {n: rollback.state_after(g, targets[n]) for n, g in gens.items()}
+    salt = pysecrets.token_hex(16)
+    REDACT.add(salt)
+    states: dict[str, probe.HostState] = {}
+    for name, out in session.shell({n: probe.state_script(by_name[n], *_account(by_name[n]),
+                                                          salt) for n in gens}).items():
+        try:
+            states[name] = probe.parse_state(by_name[name], out.stdout)
+        except (ValueError, IndexError):
+            errors[name] = _first_line(out.error) or "the state probe failed"
+    fetch = {n: [p for p, b in restores[n].items() if b.existed and not any(
+        f.sensitive for f in by_name[n].files if f.path == p) and states[n].paths.get(
+        p, probe.PathState(False)).exists] for n in states}
+    fetch = {n: ps for n, ps in fetch.items() if ps}
+    contents: dict[str, dict[str, bytes]] = {}
+    if fetch:
+        for name, out in session.shell({n: probe.content_script(by_name[n], ps)
+                                        for n, ps in fetch.items()}).items():
+            contents[name] = probe.parse_content(by_name[name], fetch[name], out.stdout)
+    changes: list[HostChanges] = []
+    desired: dict[str, dict[str, bytes]] = {}
+    for plan in plans:
+        if plan.host in errors or plan.host not in states:
+            changes.append(HostChanges(plan.host, plan.region, addresses[plan.host],
+                                       error=errors.get(plan.host, "no state"), plan=plan))
+            continue
+        c, want = rollback.restore_changes(plan, states[plan.host], restores[plan.host],
+                                           contents.get(plan.host, {}), salt)
+        changes.append(HostChanges(c.host, c.region, addresses[plan.host], c.files, (), (),
+                                   c.units, c.daemon_reload, c.systemd, c.sandbox,
+                                   (*c.notes, f"rollback to generation {targets[plan.host]}"),
+                                   plan=c.plan))
+        desired[plan.host] = want
+    return changes, desired, targets

@@ -3,7 +3,9 @@
 
 import argparse
 import http.server
+import signal
 import sys
+import time
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -23,10 +25,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--stop-delay", type=float, default=0.0,
+                        help="seconds to take over stopping, like draining connections")
     try:
         args = parser.parse_args()
     except SystemExit:
         sys.exit(78)
+
+    def stop(*_: object) -> None:
+        time.sleep(args.stop_delay)
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
     http.server.ThreadingHTTPServer(("127.0.0.1", args.port), Handler).serve_forever()
 
 
