@@ -16,7 +16,11 @@ _OVERRIDE: ContextVar[Path | None] = ContextVar("openclaw_data_root", default=No
 
 
 def data_dir(name: str) -> Path:
-    root = _OVERRIDE.get()
+    return _data_dir(_OVERRIDE.get(), name)
+
+
+@functools.cache
+def _data_dir(root: Path | None, name: str) -> Path:
     if root is not None and (root / name).is_dir():
         return root / name
     for candidate in (_PKG / "_data" / name, _PKG.parent.parent / name):

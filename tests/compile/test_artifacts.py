@@ -70,7 +70,7 @@ def test_scripts_and_confs_pass_shellcheck(case: str, tmp_path: Path) -> None:
     base = tmp_path / plan.region / plan.host
     scripts = sorted(str(p) for p in base.rglob("*.sh"))
     confs = sorted(str(p) for p in base.rglob("*.conf"))
-    assert len(scripts) == 5 and len(confs) == 4
+    assert len(scripts) == 5 and len(confs) == 5
     r = subprocess.run(["shellcheck", "-x", *scripts], capture_output=True, text=True)
     assert (r.returncode, r.stdout) == (0, "")
     # Config files are sourced: check them as bash, their variables are used elsewhere.

@@ -24,7 +24,7 @@ def test_fresh_hosts_plan_apply_converge_and_change(fleet: Fleet, tmp_path: Path
     doc = json.loads(r.stdout)
     assert [h["host"] for h in doc["hosts"]] == ["node1", "node2", "node3"]
     for h in doc["hosts"]:
-        assert {f["action"] for f in h["files"]} == {"create"} and len(h["files"]) == 20
+        assert {f["action"] for f in h["files"]} == {"create"} and len(h["files"]) == 21
         assert h["accounts"] == ["group milkbot", "user milkbot"]
         assert h["daemon_reload"] is True
         assert [u["name"] for u in h["units"] if u["enable"] and u["start"]] == UNITS
@@ -42,7 +42,7 @@ def test_fresh_hosts_plan_apply_converge_and_change(fleet: Fleet, tmp_path: Path
         assert modes["/opt/openclaw/config/failover.json"] == ["640", "root", "milkbot"]
         assert modes["/opt/openclaw/scripts/health-check.sh"] == ["755", "root", "root"]
         assert modes["/etc/systemd/system/openclaw-gateway.service"] == ["644", "root", "root"]
-        assert len(modes) == 20
+        assert len(modes) == 21
         states = fleet.sh(i, "systemctl is-enabled " + " ".join(UNITS) + "; systemctl "
                              "is-active " + " ".join(UNITS)).split()
         assert states == ["enabled"] * 6 + ["active"] * 6
@@ -123,7 +123,7 @@ def test_unreachable_host_is_reported_and_the_others_applied(fleet: Fleet,
     assert re.search(r"apply: 3 changed, 0 unchanged, 1 failed", r.stdout)
     r = fleet.openclaw("plan", config=changed, inventory=inv)
     assert r.returncode == 1 and "error: cannot connect" in r.stdout
-    assert re.search(r"beta\s+node3\s+0\s+0\s+20\s+0\s+in sync", r.stdout)
+    assert re.search(r"beta\s+node3\s+0\s+0\s+21\s+0\s+in sync", r.stdout)
 
 
 def test_concurrent_apply_is_refused_and_stale_lock_taken_over(fleet: Fleet) -> None:

@@ -71,7 +71,13 @@ def _unit_path(name: str) -> str:
     return f"{UNIT_DIR}/{name}"
 
 
-def compile_host(cfg: Config, host: Host) -> HostPlan:
+Cache = dict[tuple[Any, ...], Any]
+
+
+def compile_host(cfg: Config, host: Host, cache: Cache | None = None) -> HostPlan:
+    """One host's plan. Only host.conf names the host; every other artifact depends on the
+    config, the region and the host's root alone, so a fleet renders each once (`cache`)."""
+    cache = {} if cache is None else cache
     svc = cfg.service
     paths = Paths(svc.root)  # where files go, on the host, under its inventory root
     # What the artifacts refer to: a sandbox host's scripts must use its own tree.
@@ -87,8 +93,14 @@ def compile_host(cfg: Config, host: Host) -> HostPlan:
         data = content.encode() if isinstance(content, str) else content
         files.append(File(path, data, mode, owner, grp, **extra))
 
+    def once(key: tuple[Any, ...], make: Any) -> Any:
+        if key not in cache:
+            cache[key] = make()
+        return cache[key]
+
     def unit(name: str, template: str, **more: Any) -> None:
-        add(_unit_path(name), render(template, host.name, **ctx, **more), 0o644)
+        add(_unit_path(name), once(("unit", name, inside.root), lambda: render(
+            template, host.name, **ctx, **more)), 0o644)
 
     writable = (inside.state, inside.logs) + (() if level == "read_only" else
                                                (inside.workspace,))
@@ -107,16 +119,19 @@ def compile_host(cfg: Config, host: Host) -> HostPlan:
              hardening=hardening(level, (inside.state, inside.logs)))
 
     add(paths.script("lib.sh"), _static("lib.sh"), 0o644)
+    add(f"{paths.config}/host.conf", render("host.conf.j2", host.name, **ctx), 0o640,
+        grp=group)
     for script in SCRIPTS:
         add(paths.script(script), _static(script), 0o755)
-        add(paths.conf(script), render(f"{script.removesuffix('.sh')}.conf.j2", host.name,
-                                       **ctx, units=_watched_units(cfg)), 0o640, grp=group)
-    add(paths.env, render("env.j2", host.name, **ctx), 0o600, user, group, sensitive=True,
-        secrets=cfg.secrets.env)
-    add(paths.failover, documents.dumps(documents.failover(cfg, host.region)), 0o640,
-        grp=group)
-    add(paths.managed, documents.dumps(documents.openclaw_managed(cfg, inside.logs)), 0o640,
-        grp=group)
+        template = f"{script.removesuffix('.sh')}.conf.j2"
+        add(paths.conf(script), once(("conf", script, inside.root), lambda t=template: render(
+            t, host.name, **ctx, units=_watched_units(cfg))), 0o640, grp=group)
+    add(paths.env, once(("env",), lambda: render("env.j2", host.name, **ctx)), 0o600, user,
+        group, sensitive=True, secrets=cfg.secrets.env)
+    add(paths.failover, once(("failover", host.region), lambda: documents.dumps(
+        documents.failover(cfg, host.region))), 0o640, grp=group)
+    add(paths.managed, once(("managed", inside.root), lambda: documents.dumps(
+        documents.openclaw_managed(cfg, inside.logs))), 0o640, grp=group)
 
     directories = (
         Directory(paths.root, 0o755, "root", "root"),
@@ -183,4 +198,5 @@ def _read_once(path: Path) -> bytes:
 
 
 def compile_fleet(cfg: Config, inventory: Inventory) -> tuple[HostPlan, ...]:
-    return tuple(compile_host(cfg, h) for h in inventory.hosts)
+    cache: Cache = {}
+    return tuple(compile_host(cfg, h, cache) for h in inventory.hosts)

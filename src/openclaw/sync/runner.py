@@ -160,7 +160,10 @@ def lock_hosts(session: SessionLike, plans: list[HostPlan], token: str) -> dict[
             continue
         busy = next((x.split("\t", 1)[1] for x in o.stdout.splitlines()
                      if x.startswith("BUSY\t")), "")
-        if busy and _holder_gone(busy):
+        if busy == me:
+            problems[name] = ("this machine is already locked by this same run: is it listed "
+                              "twice in the inventory?")
+        elif busy and _holder_gone(busy):
             retry.append(by_name[name])
         elif busy:
             problems[name] = f"another apply holds the host lock: {busy}"

@@ -5,6 +5,7 @@ set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$HERE/lib.sh"
+load_conf "${OPENCLAW_HOST_CONF:-$HERE/../config/host.conf}"
 load_conf "${OPENCLAW_CONF:-$HERE/../config/backup.conf}"
 
 NOW=$(now)
