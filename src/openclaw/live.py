@@ -164,8 +164,9 @@ def _run_batch(session: object, hosts: list[Host], batch: list[HostChanges],
             if c.error or c.changed:
                 r.status, r.error = "failed", c.error or runner.still_pending(c)
             r.changes_after = c
+    # Hosts without a running systemd (known from the probe) have nothing to gate.
     checked = [c.host for c in batch if results[c.host].status in ("changed", "unchanged")
-               and not c.error]
+               and not c.error and c.systemd]
     if gate_script and checked:
         progress(f"health gate on {', '.join(checked)}")
         for name, reason in runner.gate_hosts(s, {n: gate_script for n in checked}, timeout,
