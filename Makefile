@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: demo test lint unit system-deps schema golden clean
+.PHONY: demo test lint unit system-deps schema golden clean bench
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,7 +49,7 @@ demo: $(STAMP)
 	@echo "compiled tree: .demo/compiled; demo hosts: .demo/hosts"
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests tools deploys
+	$(BIN)/ruff check src tests tools deploys bench
 	$(BIN)/mypy
 
 unit: $(STAMP)
@@ -57,8 +57,22 @@ unit: $(STAMP)
 
 test: $(STAMP) system-deps lint unit
 
+# The benchmark against plain pyinfra and Ansible: its own virtualenv (ansible-core and
+# matplotlib are for the benchmark only), as root (hosts live in mount namespaces).
+BENCH_VENV := .venv-bench
+BENCH_ARGS ?= --sizes 20,100 --runs 3 --ansible-runs 1 --nspawn 5
+
+$(BENCH_VENV)/.installed: pyproject.toml
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install -q --upgrade pip
+	$(BENCH_VENV)/bin/pip install -q -e . 'ansible-core>=2.19,<2.20' 'matplotlib>=3.8,<4'
+	touch $@
+
+bench: $(BENCH_VENV)/.installed system-deps
+	$(BENCH_VENV)/bin/python bench/run.py $(BENCH_ARGS)
+
 schema: $(STAMP)
 	$(BIN)/python tools/gen_schema.py
 
 clean:
-	rm -rf $(VENV) build dist .demo out .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(BENCH_VENV) build dist .demo out .mypy_cache .ruff_cache .pytest_cache
