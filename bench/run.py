@@ -11,10 +11,12 @@ Writes bench/results.md, bench/results.json and bench/results.png.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -38,13 +40,21 @@ TOOLS = ("openclaw", "pyinfra", "ansible")
 
 
 def timed(cmd: list[str], env: dict[str, str], ok: tuple[int, ...] = (0,)) -> float:
+    """Run a tool in its own process group, killed whole however the run ends (Ansible's
+    forks outlive an interrupted parent otherwise)."""
     start = time.perf_counter()
-    r = subprocess.run(cmd, env={**os.environ, **SECRETS, **env}, capture_output=True,
-                       text=True, cwd=REPO)
+    proc = subprocess.Popen(cmd, env={**os.environ, **SECRETS, **env}, cwd=REPO, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=3600)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
     took = time.perf_counter() - start
-    if r.returncode not in ok:
-        raise RuntimeError(f"{' '.join(cmd[:3])} exited {r.returncode}:\n"
-                           f"{r.stdout[-2000:]}\n{r.stderr[-2000:]}")
+    if proc.returncode not in ok:
+        raise RuntimeError(f"{' '.join(cmd[:3])} exited {proc.returncode}:\n"
+                           f"{out[-2000:]}\n{err[-2000:]}")
     return took
 
 

@@ -3,15 +3,16 @@ The engine (and with it pyinfra) is imported only here, only when a command conn
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets as pysecrets
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from openclaw.compile import compile_fleet
+from openclaw.compile import HostPlan, compile_fleet
 from openclaw.errors import OpenclawError
 from openclaw.inventory import Host
 from openclaw.project import Project
@@ -45,6 +46,33 @@ def _secrets(project: Project, config_path: str) -> dict[str, str]:
 def _session(project: Project):  # type: ignore[no-untyped-def]
     from openclaw.sync.engine import Session
     return Session(project.inventory.hosts)
+
+
+@dataclass
+class _Held:
+    """A session whose hosts are locked for this run; the others, and why."""
+
+    session: Any
+    locked: list[HostPlan]
+    problems: dict[str, str]  # host -> unreachable, or the lock is held elsewhere
+
+    def unavailable(self, plans: list[HostPlan]) -> list[HostChanges]:
+        return [HostChanges(p.host, p.region, error=self.problems[p.host], plan=p)
+                for p in plans if p.host in self.problems]
+
+
+@contextlib.contextmanager
+def _hold(project: Project, plans: list[HostPlan], token: str,
+          progress: Callable[[str], None]) -> Iterator[_Held]:
+    """Connect, take every host's lock, and release what was taken however the run ends."""
+    progress(f"connecting to {len(plans)} host(s)")
+    with _session(project) as session:
+        problems = {**session.unreachable, **runner.lock_hosts(session, plans, token)}
+        locked = [p for p in plans if p.host not in problems]
+        try:
+            yield _Held(session, locked, problems)
+        finally:
+            runner.unlock_hosts(session, locked, token)
 
 
 def plan(project: Project, config_path: str, progress: Callable[[str], None]) -> LiveRun:
@@ -95,56 +123,47 @@ def apply(project: Project, config_path: str, progress: Callable[[str], None],
     size = rollout.batch_size or cfg.deployment.batch_size
     gate_script = gate.gate_script(cfg.service.gateway_port,
                                    f"{cfg.service.root}/logs/health-check.json")
-    progress(f"connecting to {len(plans)} host(s)")
-    with _session(project) as session:
-        lock_problems = runner.lock_hosts(session, plans, token)
-        locked = [p for p in plans if p.host not in lock_problems
-                  and p.host not in session.unreachable]
-        try:
-            progress("reading host state")
-            changes = runner.plan_hosts(session, hosts, locked, values)
-            changes += [HostChanges(p.host, p.region, error=lock_problems[p.host], plan=p)
-                        for p in plans if p.host in lock_problems]
-            changes += [HostChanges(p.host, p.region, error=session.unreachable[p.host],
-                                    plan=p) for p in plans if p.host in session.unreachable]
-            order = {p.host: i for i, p in enumerate(plans)}
-            changes.sort(key=lambda c: order[c.host])
-            show_plan(changes)
-            results = {c.host: runner.HostResult(c.host, c.region,
-                                                 "failed" if c.error else "unchanged",
-                                                 error=c.error) for c in changes}
-            if not any(c.changed for c in changes if not c.error):
-                return LiveRun(changes, [results[c.host] for c in changes])
-            if not confirm(changes):
-                raise OpenclawError("apply cancelled; nothing was changed")
-            by_name = {c.host: c for c in changes}
-            locked_names = {p.host for p in locked}
-            # Hosts that could not be reached or locked are reported, but only hosts that fail
-            # during the rollout stop it: the others still converge.
-            failures = 0
-            stopped = ""
-            for region in [r.name for r in cfg.deployment.regions]:
-                names = [c.host for c in changes if c.region == region]
-                for batch in batches(names, size):
-                    todo = [by_name[n] for n in batch if n in locked_names]
-                    if stopped:
-                        for n in batch:
-                            if results[n].status != "failed":
-                                results[n] = runner.HostResult(n, region, "skipped",
-                                                               error=stopped)
-                        continue
-                    failed = _run_batch(session, hosts, todo, values, token, results,
-                                        gate_script if rollout.gate else "",
-                                        cfg.deployment.health_timeout, progress)
-                    failures += len(failed)
-                    if failed and rollout.rollback_on_failure:
-                        _roll_back(session, hosts, todo, failed, token, results, progress)
-                    if failures > rollout.max_fail:
-                        stopped = (f"not applied: the rollout stopped after {', '.join(failed)}"
-                                   f" failed in {region}")
+    with _hold(project, plans, token, progress) as held:
+        session, locked = held.session, held.locked
+        progress("reading host state")
+        changes = runner.plan_hosts(session, hosts, locked, values)
+        changes += held.unavailable(plans)
+        order = {p.host: i for i, p in enumerate(plans)}
+        changes.sort(key=lambda c: order[c.host])
+        show_plan(changes)
+        results = {c.host: runner.HostResult(c.host, c.region,
+                                             "failed" if c.error else "unchanged",
+                                             error=c.error) for c in changes}
+        if not any(c.changed for c in changes if not c.error):
             return LiveRun(changes, [results[c.host] for c in changes])
-        finally:
-            runner.unlock_hosts(session, locked, token)
+        if not confirm(changes):
+            raise OpenclawError("apply cancelled; nothing was changed")
+        by_name = {c.host: c for c in changes}
+        locked_names = {p.host for p in locked}
+        # Hosts that could not be reached or locked are reported, but only hosts that fail
+        # during the rollout stop it: the others still converge.
+        failures = 0
+        stopped = ""
+        for region in [r.name for r in cfg.deployment.regions]:
+            names = [c.host for c in changes if c.region == region]
+            for batch in batches(names, size):
+                todo = [by_name[n] for n in batch if n in locked_names]
+                if stopped:
+                    for n in batch:
+                        if results[n].status != "failed":
+                            results[n] = runner.HostResult(n, region, "skipped",
+                                                           error=stopped)
+                    continue
+                failed = _run_batch(session, hosts, todo, values, token, results,
+                                    gate_script if rollout.gate else "",
+                                    cfg.deployment.health_timeout, progress)
+                failures += len(failed)
+                if failed and rollout.rollback_on_failure:
+                    _roll_back(session, hosts, todo, failed, token, results, progress)
+                if failures > rollout.max_fail:
+                    stopped = (f"not applied: the rollout stopped after {', '.join(failed)}"
+                               f" failed in {region}")
+        return LiveRun(changes, [results[c.host] for c in changes])
 
 
 def _run_batch(session: object, hosts: list[Host], batch: list[HostChanges],
@@ -209,31 +228,24 @@ def rollback(project: Project, progress: Callable[[str], None],
     plans = list(compile_fleet(project.config, project.inventory))
     hosts = list(project.inventory.hosts)
     token = pysecrets.token_hex(12)
-    progress(f"connecting to {len(plans)} host(s)")
-    with _session(project) as session:
-        lock_problems = runner.lock_hosts(session, plans, token)
-        locked = [p for p in plans if p.host not in lock_problems
-                  and p.host not in session.unreachable]
-        try:
-            changes, desired, targets = runner.rollback_hosts(session, hosts, locked, target)
-            changes += [HostChanges(p.host, p.region, error=lock_problems.get(p.host) or
-                                    session.unreachable.get(p.host, ""), plan=p)
-                        for p in plans if p not in locked]
-            show_plan(changes)
-            results = {c.host: runner.HostResult(c.host, c.region,
-                                                 "failed" if c.error else "unchanged",
-                                                 error=c.error) for c in changes}
-            if any(c.changed for c in changes if not c.error):
-                if not confirm(changes):
-                    raise OpenclawError("rollback cancelled; nothing was changed")
-                pending = [c for c in changes if c.changed and not c.error]
-                results.update(runner.apply_changes(
-                    session, pending, desired, token, progress,
-                    kind="rollback to " + ",".join(sorted({str(targets[c.host])
-                                                          for c in pending}))))
-            return LiveRun(changes, [results[c.host] for c in changes])
-        finally:
-            runner.unlock_hosts(session, locked, token)
+    with _hold(project, plans, token, progress) as held:
+        session = held.session
+        changes, desired, targets = runner.rollback_hosts(session, hosts, held.locked,
+                                                          target)
+        changes += held.unavailable(plans)
+        show_plan(changes)
+        results = {c.host: runner.HostResult(c.host, c.region,
+                                             "failed" if c.error else "unchanged",
+                                             error=c.error) for c in changes}
+        if any(c.changed for c in changes if not c.error):
+            if not confirm(changes):
+                raise OpenclawError("rollback cancelled; nothing was changed")
+            pending = [c for c in changes if c.changed and not c.error]
+            results.update(runner.apply_changes(
+                session, pending, desired, token, progress,
+                kind="rollback to " + ",".join(sorted({str(targets[c.host])
+                                                      for c in pending}))))
+        return LiveRun(changes, [results[c.host] for c in changes])
 
 
 FAILOVER = "/config/failover.json"
@@ -257,68 +269,60 @@ def bootstrap(project: Project, config_path: str, region: str,
     if not mine:
         raise OpenclawError(f"region {region!r} has no hosts in the inventory")
     token = pysecrets.token_hex(12)
-    progress(f"connecting to {len(plans)} host(s)")
-    with _session(project) as session:
-        lock_problems = runner.lock_hosts(session, plans, token)
-        locked = [p for p in plans if p.host not in lock_problems
-                  and p.host not in session.unreachable]
-        try:
-            progress("reading host state")
-            changes = runner.plan_hosts(session, hosts, locked, values)
-            probes = session.shell({p.host: packages.probe_script(cfg.service) for p in mine
-                                    if p in locked})
-            steps = {n: packages.missing(cfg.service, o.stdout) for n, o in probes.items()
-                     if o.ok}
-            shaped: list[HostChanges] = []
-            for c in changes:
-                if c.region == region:
-                    shaped.append(replace(c, packages=tuple(steps.get(c.host, ()))))
-                else:  # other regions: only their failover peers change here
-                    shaped.append(replace(
-                        c, files=tuple(f for f in c.files if f.path.endswith(FAILOVER)),
-                        directories=(), accounts=(), units=(), daemon_reload=False,
-                        notes=(*c.notes, "bootstrap updates failover.json only here")))
-            shaped += [HostChanges(p.host, p.region, error=lock_problems.get(p.host) or
-                                   session.unreachable.get(p.host, ""), plan=p)
-                       for p in plans if p not in locked]
-            order = {p.host: i for i, p in enumerate(plans)}
-            shaped.sort(key=lambda c: (c.region != region, order[c.host]))
-            show_plan(shaped)
-            results = {c.host: runner.HostResult(c.host, c.region,
-                                                 "failed" if c.error else "unchanged",
-                                                 error=c.error) for c in shaped}
-            if not any(c.changed for c in shaped if not c.error):
-                return LiveRun(shaped, [results[c.host] for c in shaped])
-            if not confirm(shaped):
-                raise OpenclawError("bootstrap cancelled; nothing was changed")
-            need = {c.host: list(c.packages) for c in shaped if c.packages and not c.error}
-            if need:
-                progress("installing packages")
-                for name, o in session.shell({n: packages.install_script(cfg.service, s)
-                                              for n, s in need.items()}).items():
-                    if not (o.ok and "INSTALLED" in o.stdout):
-                        results[name] = runner.HostResult(
-                            name, region, "failed",
-                            error=f"package install failed: {o.error.strip()[-300:]}")
-            ok_names = {c.host for c in shaped if c.region == region and not c.error
-                        and results[c.host].status != "failed"}
-            gate_script = gate.gate_script(cfg.service.gateway_port,
-                                           f"{cfg.service.root}/logs/health-check.json")
-            ours = [replace(c, packages=()) for c in shaped if c.host in ok_names]
-            failed: list[str] = []
-            size = rollout.batch_size or cfg.deployment.batch_size
-            for batch in batches([c.host for c in ours], size):
-                failed += _run_batch(session, hosts, [c for c in ours if c.host in batch],
-                                     values, token, results, gate_script,
-                                     cfg.deployment.health_timeout, progress)
-                if len(failed) > rollout.max_fail:
-                    break
-            if len(failed) <= rollout.max_fail:
-                peers = [c for c in shaped if c.region != region and c.changed and not c.error]
-                contents = {c.host: runner.desired_contents(c.plan, values) for c in peers
-                            if c.plan}
-                results.update(runner.apply_changes(session, peers, contents, token,
-                                                    progress))
+    with _hold(project, plans, token, progress) as held:
+        session, locked = held.session, held.locked
+        progress("reading host state")
+        changes = runner.plan_hosts(session, hosts, locked, values)
+        probes = session.shell({p.host: packages.probe_script(cfg.service) for p in mine
+                                if p in locked})
+        steps = {n: packages.missing(cfg.service, o.stdout) for n, o in probes.items()
+                 if o.ok}
+        shaped: list[HostChanges] = []
+        for c in changes:
+            if c.region == region:
+                shaped.append(replace(c, packages=tuple(steps.get(c.host, ()))))
+            else:  # other regions: only their failover peers change here
+                shaped.append(replace(
+                    c, files=tuple(f for f in c.files if f.path.endswith(FAILOVER)),
+                    directories=(), accounts=(), units=(), daemon_reload=False,
+                    notes=(*c.notes, "bootstrap updates failover.json only here")))
+        shaped += held.unavailable(plans)
+        order = {p.host: i for i, p in enumerate(plans)}
+        shaped.sort(key=lambda c: (c.region != region, order[c.host]))
+        show_plan(shaped)
+        results = {c.host: runner.HostResult(c.host, c.region,
+                                             "failed" if c.error else "unchanged",
+                                             error=c.error) for c in shaped}
+        if not any(c.changed for c in shaped if not c.error):
             return LiveRun(shaped, [results[c.host] for c in shaped])
-        finally:
-            runner.unlock_hosts(session, locked, token)
+        if not confirm(shaped):
+            raise OpenclawError("bootstrap cancelled; nothing was changed")
+        need = {c.host: list(c.packages) for c in shaped if c.packages and not c.error}
+        if need:
+            progress("installing packages")
+            for name, o in session.shell({n: packages.install_script(cfg.service, s)
+                                          for n, s in need.items()}).items():
+                if not (o.ok and "INSTALLED" in o.stdout):
+                    results[name] = runner.HostResult(
+                        name, region, "failed",
+                        error=f"package install failed: {o.error.strip()[-300:]}")
+        ok_names = {c.host for c in shaped if c.region == region and not c.error
+                    and results[c.host].status != "failed"}
+        gate_script = gate.gate_script(cfg.service.gateway_port,
+                                       f"{cfg.service.root}/logs/health-check.json")
+        ours = [replace(c, packages=()) for c in shaped if c.host in ok_names]
+        failed: list[str] = []
+        size = rollout.batch_size or cfg.deployment.batch_size
+        for batch in batches([c.host for c in ours], size):
+            failed += _run_batch(session, hosts, [c for c in ours if c.host in batch],
+                                 values, token, results, gate_script,
+                                 cfg.deployment.health_timeout, progress)
+            if len(failed) > rollout.max_fail:
+                break
+        if len(failed) <= rollout.max_fail:
+            peers = [c for c in shaped if c.region != region and c.changed and not c.error]
+            contents = {c.host: runner.desired_contents(c.plan, values) for c in peers
+                        if c.plan}
+            results.update(runner.apply_changes(session, peers, contents, token,
+                                                progress))
+        return LiveRun(shaped, [results[c.host] for c in shaped])

@@ -199,3 +199,22 @@ def test_5_a_full_disk_is_reported_and_repaired(fleet: Fleet, files: dict[str, P
     r = fleet.openclaw("apply", "--yes", config=changed, inventory=files["inv_ab"])
     assert r.returncode == 0, r.stdout + r.stderr
     assert fleet.openclaw("plan", config=changed, inventory=files["inv_ab"]).returncode == 0
+
+
+def test_6_a_refused_write_is_reported_and_repaired(fleet: Fleet, files: dict[str, Path],
+                                                    tmp_path: Path) -> None:
+    fleet.sh(1, "mount --bind /opt/openclaw/config /opt/openclaw/config && "
+                "mount -o remount,bind,ro /opt/openclaw/config")
+    changed = tmp_path / "c.yaml"
+    changed.write_text(GOOD.replace("failure_threshold: 3", "failure_threshold: 6"))
+    try:
+        r = fleet.openclaw("apply", "--yes", config=changed, inventory=files["inv_ab"])
+        assert r.returncode == 1
+        assert re.search(r"beta\s+node2\s+failed\s+.*(Read-only file system|cannot write)",
+                         r.stdout), r.stdout
+        assert re.search(r"beta\s+node3\s+changed", r.stdout)
+    finally:
+        fleet.sh(1, "umount /opt/openclaw/config")
+    assert leftovers(fleet, 1) == ""
+    r = fleet.openclaw("apply", "--yes", config=changed, inventory=files["inv_ab"])
+    assert r.returncode == 0, r.stdout + r.stderr

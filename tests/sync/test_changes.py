@@ -28,14 +28,14 @@ def state(p: HostPlan, salt: str, env: dict[str, str], *, conf: bytes = b"A=1\nB
           conf_mode: str = "640", active: str = "active") -> probe.HostState:
     import hashlib
     lines = ["WHOAMI\troot", "SYSTEMD\t1", "ACCOUNT\tpasswd:milkbot\t1",
-             "ACCOUNT\tgroup:milkbot\t1", "PATH\t/opt/openclaw\td\t755\troot\troot\t-"]
+             "ACCOUNT\tgroup:milkbot\t1", "STAT\t/opt/openclaw\tdirectory\t755\troot\troot"]
     for f in p.files:
         content = conf if f.path == CONF else f.content
         mode = conf_mode if f.path == CONF else f"{f.mode:o}"
-        lines.append(f"PATH\t{f.path}\tf\t{mode}\t{f.owner}\t{f.group}\t"
-                     f"{hashlib.sha256(content).hexdigest()}")
-    lines += [f"SECRET\t{ENV}\t{k}\t{salted(salt, v)}" for k, v in env.items()]
-    lines += [f"UNIT\tx.service\tenabled\t{active}", "END"]
+        lines.append(f"STAT\t{f.path}\tregular file\t{mode}\t{f.owner}\t{f.group}")
+        lines.append(f"{hashlib.sha256(content).hexdigest()}  {f.path}")
+    lines += [f"SECRET\t{ENV}\t{k}\t{salted(salt, v)}  -" for k, v in env.items()]
+    lines += ["Id=x.service", f"ActiveState={active}", "UnitFileState=enabled", "", "END"]
     return probe.parse_state(p, "\n".join(lines) + "\n")
 
 
@@ -70,8 +70,7 @@ def test_content_mode_and_key_changes_and_restarts() -> None:
 def test_fresh_host_creates_everything_and_starts_units() -> None:
     p = plan()
     out = "WHOAMI\troot\nSYSTEMD\t1\nACCOUNT\tpasswd:milkbot\t0\nACCOUNT\tgroup:milkbot\t0\n"
-    out += "".join(f"PATH\t{f.path}\t-\n" for f in p.files)
-    out += "PATH\t/opt/openclaw\t-\nUNIT\tx.service\tnot-found\tinactive\nEND\n"
+    out += "Id=x.service\nActiveState=inactive\nUnitFileState=\nEND\n"
     c = compute(p, probe.parse_state(p, out), desired=desired(p, {"K1": "x" * 5, "K2": "y" * 5}),
                 contents={}, salt="s")
     assert {f.action for f in c.files} == {"create"} and c.accounts == ("group milkbot",
@@ -91,9 +90,9 @@ def test_sandbox_paths_are_prefixed_and_ownership_ignored() -> None:
     assert p.target(CONF) == "/srv/sandbox/opt/openclaw/config/a.conf"
     script = probe.state_script(p, "milkbot", "milkbot", "salt")
     assert "/srv/sandbox/opt/openclaw/config/a.conf" in script
-    lines = "\n".join(f"PATH\t{p.target(f.path)}\tf\t{f.mode:o}\tme\tme\t{f.sha256}"
-                      for f in p.files if not f.sensitive)
-    out = f"WHOAMI\tme\nSYSTEMD\t0\n{lines}\nPATH\t{p.target(ENV)}\t-\nEND\n"
+    lines = "\n".join(f"STAT\t{p.target(f.path)}\tregular file\t{f.mode:o}\tme\tme\n"
+                      f"{f.sha256}  {p.target(f.path)}" for f in p.files if not f.sensitive)
+    out = f"WHOAMI\tme\nSYSTEMD\t0\n{lines}\nEND\n"
     c = compute(p, probe.parse_state(p, out), desired=desired(p, {"K1": "x" * 5,
                                                                   "K2": "y" * 5}),
                 contents={}, salt="s")
