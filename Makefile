@@ -60,7 +60,7 @@ test: $(STAMP) system-deps lint unit
 # The benchmark against plain pyinfra and Ansible: its own virtualenv (ansible-core and
 # matplotlib are for the benchmark only), as root (hosts live in mount namespaces).
 BENCH_VENV := .venv-bench
-BENCH_ARGS ?= --sizes 20,100 --runs 3 --ansible-runs 1 --nspawn 5
+BENCH_ARGS ?= --sizes 20,100 --runs 3 --ansible-runs 1 --ansible-sizes 20 --nspawn 5
 
 $(BENCH_VENV)/.installed: pyproject.toml
 	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)

@@ -245,6 +245,9 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--ansible-runs", type=int, default=None,
                     help="runs for Ansible (slow at 100 hosts); default --runs")
+    ap.add_argument("--ansible-sizes", default=None,
+                    help="fleet sizes Ansible runs at (it needs minutes per job at 100 "
+                         "hosts); default: all of --sizes")
     ap.add_argument("--nspawn", type=int, default=5, help="0 to skip the systemd hosts")
     ap.add_argument("--tools", default=",".join(TOOLS))
     args = ap.parse_args()
@@ -259,6 +262,9 @@ def main() -> None:
         for size in [int(s) for s in args.sizes.split(",")]:
             jobs: dict[str, dict[str, float]] = {j: {} for j in JOBS}
             for tool in tools:
+                if tool == "ansible" and args.ansible_sizes and \
+                        str(size) not in args.ansible_sizes.split(","):
+                    continue
                 runs = args.ansible_runs if tool == "ansible" and args.ansible_runs else args.runs
                 samples: dict[str, list[float]] = {j: [] for j in JOBS}
                 for r in range(runs):
@@ -276,7 +282,8 @@ def main() -> None:
                           + ", ".join(f"{j} {v:.2f}s" for j, v in got.items()), flush=True)
                 for j in JOBS:
                     jobs[j][tool] = statistics.median(samples[j])
-            results["timings"][str(size)] = jobs
+                results["timings"][str(size)] = jobs
+                save(results, final=False)
         if args.nspawn:
             jobs = {j: {} for j in JOBS}
             for tool in tools:
@@ -287,13 +294,20 @@ def main() -> None:
                       + ", ".join(f"{j} {v:.2f}s" for j, v in got.items()), flush=True)
                 for j, v in got.items():
                     jobs[j][tool] = v
-            results["timings"][f"{args.nspawn} (systemd)"] = jobs
+                results["timings"][f"{args.nspawn} (systemd)"] = jobs
+                save(results, final=False)
     results["compile"] = compile_bench()
+    save(results, final=True)
+    print(table(results))
+
+
+def save(results: dict[str, Any], final: bool) -> None:
+    """After every measurement, so an interrupted run keeps what it measured."""
     out = REPO / "bench"
     (out / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
-    (out / "results.md").write_text(table(results))
-    chart(results, out / "results.png")
-    print(table(results))
+    if final:
+        (out / "results.md").write_text(table(results))
+        chart(results, out / "results.png")
 
 
 if __name__ == "__main__":

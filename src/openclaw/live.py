@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import secrets as pysecrets
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openclaw.compile import HostPlan, compile_fleet
 from openclaw.errors import OpenclawError
@@ -19,6 +20,9 @@ from openclaw.project import Project
 from openclaw.sync import runner
 from openclaw.sync.changes import HostChanges
 from openclaw.sync.secrets import RedactingFilter, resolve
+
+if TYPE_CHECKING:  # the engine imports pyinfra: only when a command connects
+    from openclaw.sync.engine import Session
 
 
 @dataclass
@@ -43,7 +47,7 @@ def _secrets(project: Project, config_path: str) -> dict[str, str]:
     return resolve(project.config.secrets.env, Path(config_path).resolve().parent)
 
 
-def _session(project: Project):  # type: ignore[no-untyped-def]
+def _session(project: Project) -> Session:
     from openclaw.sync.engine import Session
     return Session(project.inventory.hosts)
 
@@ -101,7 +105,7 @@ def batches(hosts: list[str], size: str) -> list[list[str]]:
     if not hosts:
         return []
     if size.endswith("%"):
-        n = max(1, round(len(hosts) * float(size[:-1]) / 100))
+        n = max(1, math.ceil(len(hosts) * float(size[:-1]) / 100))
     else:
         n = max(1, int(size))
     rest = hosts[1:]

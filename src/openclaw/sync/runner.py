@@ -7,12 +7,13 @@ import getpass
 import os
 import secrets as pysecrets
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from openclaw.compile.plan import HostPlan
 from openclaw.inventory import Host
-from openclaw.sync import install, probe
+from openclaw.sync import gate, install, probe, rollback
 from openclaw.sync.changes import HostChanges, compute
 from openclaw.sync.secrets import REDACT, render_env
 from openclaw.sync.session import SessionLike
@@ -220,9 +221,6 @@ def gate_hosts(session: SessionLike, scripts: dict[str, str], timeout: float,
                progress: Callable[[str], None] = lambda _: None) -> dict[str, str]:
     """Poll each host's health gate until it passes or `timeout` runs out. Returns host ->
     reason for those that did not pass (a host without systemd passes with a note)."""
-    import time
-
-    from openclaw.sync import gate
     deadline = time.monotonic() + timeout
     waiting = dict(scripts)
     failed: dict[str, str] = {}
@@ -247,7 +245,6 @@ def rollback_hosts(session: SessionLike, hosts: list[Host], plans: list[HostPlan
                                                 dict[str, int]]:
     """Plan a rollback to generation `target` (default: undo the latest apply). Returns the
     changes, the bytes to write per host, and each host's target generation."""
-    from openclaw.sync import rollback
     by_name = {p.host: p for p in plans}
     addresses = {h.name: h.ssh_host for h in hosts}
     errors: dict[str, str] = dict(session.unreachable)
