@@ -212,7 +212,10 @@ def test_6_a_refused_write_is_reported_and_repaired(fleet: Fleet, files: dict[st
         assert r.returncode == 1
         assert re.search(r"beta\s+node2\s+failed\s+.*(Read-only file system|cannot write)",
                          r.stdout), r.stdout
-        assert re.search(r"beta\s+node3\s+changed", r.stdout)
+        # node2 is beta's canary: its failure stops the rollout before node3.
+        assert re.search(r"beta\s+node3\s+skipped\s+not applied: the rollout stopped after "
+                         r"node2 failed in beta", r.stdout)
+        assert re.search(r"alpha\s+node1\s+changed", r.stdout)
     finally:
         fleet.sh(1, "umount /opt/openclaw/config")
     assert leftovers(fleet, 1) == ""
