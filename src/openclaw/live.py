@@ -135,9 +135,7 @@ def apply(project: Project, config_path: str, progress: Callable[[str], None],
         order = {p.host: i for i, p in enumerate(plans)}
         changes.sort(key=lambda c: order[c.host])
         show_plan(changes)
-        results = {c.host: runner.HostResult(c.host, c.region,
-                                             "failed" if c.error else "unchanged",
-                                             error=c.error) for c in changes}
+        results = _initial(changes)
         if not any(c.changed for c in changes if not c.error):
             return LiveRun(changes, [results[c.host] for c in changes])
         if not confirm(changes):
@@ -168,6 +166,12 @@ def apply(project: Project, config_path: str, progress: Callable[[str], None],
                     stopped = (f"not applied: the rollout stopped after {', '.join(failed)}"
                                f" failed in {region}")
         return LiveRun(changes, [results[c.host] for c in changes])
+
+
+def _initial(changes: list[HostChanges]) -> dict[str, runner.HostResult]:
+    """Before anything runs: hosts that could not be planned have failed, the rest unchanged."""
+    return {c.host: runner.HostResult(c.host, c.region, "failed" if c.error else "unchanged",
+                                      error=c.error) for c in changes}
 
 
 def _run_batch(session: object, hosts: list[Host], batch: list[HostChanges],
@@ -238,9 +242,7 @@ def rollback(project: Project, progress: Callable[[str], None],
                                                           target)
         changes += held.unavailable(plans)
         show_plan(changes)
-        results = {c.host: runner.HostResult(c.host, c.region,
-                                             "failed" if c.error else "unchanged",
-                                             error=c.error) for c in changes}
+        results = _initial(changes)
         if any(c.changed for c in changes if not c.error):
             if not confirm(changes):
                 raise OpenclawError("rollback cancelled; nothing was changed")
@@ -294,9 +296,7 @@ def bootstrap(project: Project, config_path: str, region: str,
         order = {p.host: i for i, p in enumerate(plans)}
         shaped.sort(key=lambda c: (c.region != region, order[c.host]))
         show_plan(shaped)
-        results = {c.host: runner.HostResult(c.host, c.region,
-                                             "failed" if c.error else "unchanged",
-                                             error=c.error) for c in shaped}
+        results = _initial(shaped)
         if not any(c.changed for c in shaped if not c.error):
             return LiveRun(shaped, [results[c.host] for c in shaped])
         if not confirm(shaped):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from openclaw.sync.changes import FileChange, HostChanges, UnitChange
 
 SYMBOL = {"create": "+", "update": "~", "remove": "-", "ok": "="}
@@ -71,3 +73,19 @@ def body(c: HostChanges) -> list[str]:
         lines.append("units: " + "; ".join(steps))
     lines += [f"note: {n}" for n in c.notes]
     return lines
+
+
+def change_json(path: str, action: str, diff: str, keys: tuple[tuple[str, str], ...],
+                mode: tuple[str, str] | None, owner: tuple[str, str] | None
+                ) -> dict[str, Any]:
+    """One file's change as JSON, the same in plan, apply and diff reports."""
+    out: dict[str, Any] = {"path": path, "action": action}
+    if diff:
+        out["diff"] = diff
+    if keys:
+        out["keys"] = [{"change": op, "key": key} for op, key in keys]
+    if mode:
+        out["mode"] = {"old": mode[0], "new": mode[1]}
+    if owner:
+        out["owner"] = {"old": owner[0], "new": owner[1]}
+    return out

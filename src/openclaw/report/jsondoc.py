@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from openclaw.report.common import status
+from openclaw.report.common import change_json, status
 from openclaw.sync.changes import FileChange, HostChanges
 from openclaw.sync.runner import HostResult
 
@@ -13,16 +13,8 @@ FORMAT_VERSION = 1
 
 
 def _file(f: FileChange) -> dict[str, Any]:
-    out: dict[str, Any] = {"path": f.path, "action": f.action, "sensitive": f.sensitive}
-    if f.diff:
-        out["diff"] = f.diff
-    if f.keys:
-        out["keys"] = [{"change": op, "key": key} for op, key in f.keys]
-    if f.mode:
-        out["mode"] = {"old": f.mode[0], "new": f.mode[1]}
-    if f.owner:
-        out["owner"] = {"old": f.owner[0], "new": f.owner[1]}
-    return out
+    return {**change_json(f.path, f.action, f.diff, f.keys, f.mode, f.owner),
+            "sensitive": f.sensitive}
 
 
 def host(c: HostChanges) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from openclaw.report.common import change_json
 from openclaw.review.compare import FileDelta, Group, HostDelta
 from openclaw.review.diff import Report
 from openclaw.sync.secrets import REDACT
@@ -116,17 +117,9 @@ def markdown(r: Report, limit: int = LIMIT) -> str:
 
 
 def _file(f: FileDelta) -> dict[str, Any]:
-    out: dict[str, Any] = {"path": f.path, "action": f.action}
-    if f.diff:
-        out["diff"] = f.diff
-    if f.keys:
-        out["keys"] = [{"change": op, "key": k} for op, k in f.keys]
+    out = change_json(f.path, f.action, f.diff, f.keys, f.mode, f.owner)
     if f.sources:
         out["sources"] = [{"key": k, "old": a, "new": b} for k, a, b in f.sources]
-    if f.mode:
-        out["mode"] = {"old": f.mode[0], "new": f.mode[1]}
-    if f.owner:
-        out["owner"] = {"old": f.owner[0], "new": f.owner[1]}
     return out
 
 
