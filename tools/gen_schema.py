@@ -383,6 +383,33 @@ PROPS: J = {
                               "Status codes that trigger failover.", [429, 500, 502, 503, 504]),
         }),
     }, title="Model routing", desc="Providers and failover (report 2.2)."),
+    "llm_gateway": obj({
+        "enabled": d(BOOL, "Run a LiteLLM proxy on loopback that enforces routing, retry, "
+                     "circuit_breaker, caching and per-provider budgets on every model "
+                     "request; OpenClaw reaches its models through it.", False),
+        "port": d(PORT, "Loopback port of the proxy.", 4000),
+        "master_key_env": d(ENVNAME, "The .env key holding the proxy's master key; "
+                            "OpenClaw sends it (openclaw.json refers to it by name). Without "
+                            "it the proxy accepts any local caller."),
+        "install": obj({
+            "method": d({"enum": ["index", "wheels", "none"]}, "How bootstrap installs the "
+                        "proxy into its own virtualenv: from the package index, from wheels "
+                        "the controller uploads (hosts without internet), or none where it "
+                        "is pre-installed.", "index"),
+            "version": d({"type": "string", "pattern": r"^[0-9][A-Za-z0-9.+-]*$"},
+                         "The pinned litellm version.", "1.108.7"),
+            "wheels": d({"type": "string", "minLength": 1}, "Controller directory of wheels "
+                        "for method: wheels (relative to this file)."),
+            "python": d(ABSPATH, "Python on the hosts that creates the virtualenv.",
+                        "/usr/bin/python3"),
+        }),
+        "redis": obj({
+            "port": d(PORT, "Loopback port of the gateway's own Redis (cache, cooldowns, "
+                      "budget counters).", 6390),
+            "persistence": d(BOOL, "Keep Redis data across restarts (append-only file "
+                             "under the state directory).", False),
+        }),
+    }, title="LLM gateway", desc="The request-path enforcer (LLM-GATEWAY-NOTES.md)."),
     "caching": obj({
         "semantic": obj({
             "enabled": d(BOOL, "Semantic cache.", False),

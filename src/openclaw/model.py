@@ -131,6 +131,24 @@ class Caching:
 
 
 @dataclass(frozen=True)
+class LLMGateway:
+    enabled: bool
+    port: int
+    master_key_env: str | None
+    install_method: str  # index | wheels | none
+    version: str
+    wheels: str | None
+    python: str
+    redis_port: int
+    redis_persistence: bool
+
+    @property
+    def provider(self) -> str:
+        """OpenClaw's name for the gateway, the prefix of its model references."""
+        return "llm-gateway"
+
+
+@dataclass(frozen=True)
 class PermissionLevel:
     level: str
     allowed: tuple[str, ...]
@@ -259,6 +277,7 @@ class Config:
     tracking: Tracking
     routing: Routing
     caching: Caching
+    llm_gateway: LLMGateway
     security: Security
     secrets: Secrets
     safety: Safety
@@ -312,6 +331,7 @@ def build(d: dict[str, Any]) -> Config:
     dest = lg["destinations"]
     inst = d["scaling"]["agent_instances"]
     dep = d["deployment"]
+    lgw = d["llm_gateway"]
     default_modes = {"high_latency": "DEGRADED", "high_error_rate": "DEGRADED",
                      "resource_pressure": "MINIMAL", "all_providers_down": "MINIMAL"}
     return Config(
@@ -362,6 +382,10 @@ def build(d: dict[str, Any]) -> Config:
                         units.duration(d["caching"]["exact"]["ttl"]),
                         d["caching"]["cache_backend"],
                         _s(d["caching"].get("providers")) or provider_names),
+        llm_gateway=LLMGateway(lgw["enabled"], lgw["port"], lgw.get("master_key_env"),
+                               lgw["install"]["method"], lgw["install"]["version"],
+                               lgw["install"].get("wheels"), lgw["install"]["python"],
+                               lgw["redis"]["port"], lgw["redis"]["persistence"]),
         security=Security(sec["level"], tuple(
             PermissionLevel(p["level"], _s(p.get("allowed")), p.get("description", ""))
             for p in sec.get("permission_model") or ()),

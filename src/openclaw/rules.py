@@ -220,6 +220,9 @@ def secret_refs(data: dict[str, Any]) -> list[tuple[PathT, str]]:
     for i, p in enumerate(data["routing"].get("providers") or []):
         if p.get("api_key_env"):
             refs.append((("routing", "providers", i, "api_key_env"), p["api_key_env"]))
+    gateway = data.get("llm_gateway") or {}
+    if gateway.get("enabled") and gateway.get("master_key_env"):
+        refs.append((("llm_gateway", "master_key_env"), gateway["master_key_env"]))
     channels = data["alerting"]["channels"]
     for name, key in (("telegram", "bot_token_env"), ("pagerduty", "routing_key_env"),
                       ("telegram", "chat_id_env"), ("webhook", "url_env")):
@@ -297,3 +300,12 @@ def semantic_cache_store(ctx: Context) -> Iterator[Finding]:
                      "vector-capable store (cache_backend: redis-stack or qdrant); with "
                      f"{ctx.get('caching', 'cache_backend')} requests pass uncached",
                      "W001", severity=WARNING)
+
+
+@rule
+def llm_gateway_install(ctx: Context) -> Iterator[Finding]:
+    install = ctx.get("llm_gateway", "install") or {}
+    if install.get("method") == "wheels" and not install.get("wheels"):
+        yield ctx.at(("llm_gateway", "install", "method"), "install method 'wheels' needs "
+                     "llm_gateway.install.wheels: the controller directory of the wheels",
+                     "R018")

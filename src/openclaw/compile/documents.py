@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from openclaw.compile import llm_gateway
 from openclaw.model import Config
 
 FORMAT_VERSION = 1
@@ -59,16 +60,24 @@ def failover(cfg: Config, region: str) -> dict[str, Any]:
     }
 
 
-def openclaw_managed(cfg: Config, log_dir: str) -> dict[str, Any]:
+def openclaw_managed(cfg: Config, log_dir: str,
+                     active: list[str] | None = None) -> dict[str, Any]:
     """The keys openclaw owns inside OpenClaw's own openclaw.json; merged on the host, every
-    other key OpenClaw wrote is kept."""
-    refs = [f"{p.name}/{p.model}" for p in cfg.routing.providers]
+    other key OpenClaw wrote is kept. `active`: the providers the budget check left in
+    force (state/active-providers), so an apply never undoes its switch."""
+    refs = dict(zip((p.name for p in cfg.routing.providers), llm_gateway.model_refs(cfg)))
+    names = [n for n in active or () if n in refs] or list(refs)
+    order = list(dict.fromkeys(refs[n] for n in names))
     style = "json" if cfg.logging.format == "json" else "pretty"
-    return {
-        "agents": {"defaults": {"model": {"primary": refs[0] if refs else None,
-                                          "fallbacks": refs[1:]}}},
+    doc: dict[str, Any] = {
+        "agents": {"defaults": {"model": {"primary": order[0] if order else None,
+                                          "fallbacks": order[1:]}}},
         "gateway": {"port": cfg.service.gateway_port},
         "logging": {"level": cfg.logging.level, "consoleStyle": style,
                     "file": f"{log_dir}/openclaw.log",
                     "redactSensitive": "tools" if cfg.safety.filter_sensitive else "off"},
     }
+    if cfg.llm_gateway.enabled:
+        doc["models"] = {"providers": {cfg.llm_gateway.provider:
+                                       llm_gateway.openclaw_provider(cfg)}}
+    return doc

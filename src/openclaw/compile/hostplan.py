@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from openclaw import resources
-from openclaw.compile import documents
+from openclaw.compile import documents, llm_gateway
 from openclaw.compile.hardening import hardening
 from openclaw.compile.plan import Directory, File, HostPlan, Unit
 from openclaw.compile.render import render
@@ -57,8 +57,21 @@ class Paths:
         return f"{self.root}/config/failover.json"
 
     @property
-    def managed(self) -> str:
-        return f"{self.root}/config/openclaw.managed.json"
+    def openclaw_state(self) -> str:
+        return f"{self.root}/state/openclaw"
+
+    @property
+    def openclaw_json(self) -> str:
+        """OpenClaw's own config (OPENCLAW_STATE_DIR/openclaw.json), merged, never replaced."""
+        return f"{self.openclaw_state}/openclaw.json"
+
+    @property
+    def llm_gateway(self) -> str:
+        return f"{self.root}/llm-gateway"
+
+    @property
+    def redis(self) -> str:
+        return f"{self.root}/state/redis"
 
     def conf(self, script: str) -> str:
         return f"{self.root}/config/{script.removesuffix('.sh')}.conf"
@@ -85,7 +98,7 @@ def compile_host(cfg: Config, host: Host, cache: Cache | None = None) -> HostPla
     user, group = svc.user, svc.group
     level = cfg.security.level
     ctx: dict[str, Any] = {"cfg": cfg, "svc": svc, "paths": inside, "host": host.name,
-                           "region": host.region}
+                           "region": host.region, "model_refs": llm_gateway.model_refs(cfg)}
     files: list[File] = []
 
     def add(path: str, content: str | bytes, mode: int, owner: str = "root",
@@ -130,8 +143,22 @@ def compile_host(cfg: Config, host: Host, cache: Cache | None = None) -> HostPla
         group, sensitive=True, secrets=cfg.secrets.env)
     add(paths.failover, once(("failover", host.region), lambda: documents.dumps(
         documents.failover(cfg, host.region))), 0o640, grp=group)
-    add(paths.managed, once(("managed", inside.root), lambda: documents.dumps(
-        documents.openclaw_managed(cfg, inside.logs))), 0o640, grp=group)
+    add(paths.openclaw_json, once(("managed", inside.root), lambda: documents.dumps(
+        documents.openclaw_managed(cfg, inside.logs))), 0o600, user, group, merge=True)
+    gw = cfg.llm_gateway
+    if gw.enabled:
+        add(f"{paths.config}/llm-gateway.yaml", once(("litellm",), lambda: llm_gateway.dumps(
+            llm_gateway.litellm_config(cfg))), 0o640, grp=group)
+        # The proxy reaches providers whatever the level: that is its job.
+        unit("openclaw-llm-gateway.service", "openclaw-llm-gateway.service.j2",
+             hardening=hardening("read_only" if level == "none" else level,
+                                 (inside.state, inside.logs)),
+             env_names=llm_gateway.env_names(cfg), redis=llm_gateway.uses_redis(cfg))
+    if llm_gateway.uses_redis(cfg):
+        add(f"{paths.config}/redis.conf", once(("redis", inside.root), lambda: render(
+            "redis.conf.j2", host.name, **ctx)), 0o640, grp=group)
+        unit("openclaw-redis.service", "openclaw-redis.service.j2",
+             hardening=hardening(level, (inside.redis,), network=False))
 
     directories = (
         Directory(paths.root, 0o755, "root", "root"),
@@ -141,6 +168,10 @@ def compile_host(cfg: Config, host: Host, cache: Cache | None = None) -> HostPla
         Directory(paths.state, 0o750, user, group),
         Directory(paths.workspace, 0o750, user, group),
         Directory(paths.backups, 0o700, user, group),
+        Directory(paths.openclaw_state, 0o700, user, group),
+        *((Directory(paths.llm_gateway, 0o755, "root", "root"),) if gw.enabled else ()),
+        *((Directory(paths.redis, 0o700, user, group),) if llm_gateway.uses_redis(cfg)
+          else ()),
     )
     return HostPlan(host.name, host.region, host.root, directories,
                     tuple(sorted(files, key=lambda f: f.path)), _units(cfg, paths))
@@ -168,13 +199,25 @@ def _checks(cfg: Config, paths: Paths) -> list[dict[str, Any]]:
 def _watched_units(cfg: Config) -> tuple[str, ...]:
     workers = tuple(f"openclaw-worker@{i}.service"
                     for i in range(1, cfg.scaling.min_instances + 1))
-    return ("openclaw-gateway.service", *workers)
+    return ("openclaw-gateway.service", *workers, *_gateway_units(cfg))
+
+
+def _gateway_units(cfg: Config) -> tuple[str, ...]:
+    redis = ("openclaw-redis.service",) if llm_gateway.uses_redis(cfg) else ()
+    return (*redis, "openclaw-llm-gateway.service") if cfg.llm_gateway.enabled else ()
 
 
 def _units(cfg: Config, paths: Paths) -> tuple[Unit, ...]:
-    env, managed = paths.env, paths.managed
+    env, config = paths.env, paths.config
+    # OpenClaw hot-reloads openclaw.json: a change there restarts nothing.
     units = [Unit("openclaw-gateway.service", restart_on=(
-        _unit_path("openclaw-gateway.service"), env, managed))]
+        _unit_path("openclaw-gateway.service"), env))]
+    if llm_gateway.uses_redis(cfg):
+        units.append(Unit("openclaw-redis.service", restart_on=(
+            _unit_path("openclaw-redis.service"), f"{config}/redis.conf")))
+    if cfg.llm_gateway.enabled:
+        units.append(Unit("openclaw-llm-gateway.service", restart_on=(
+            _unit_path("openclaw-llm-gateway.service"), env, f"{config}/llm-gateway.yaml")))
     units += [Unit(f"openclaw-worker@{i}.service", restart_on=(
         _unit_path("openclaw-worker@.service"), env))
         for i in range(1, cfg.scaling.min_instances + 1)]

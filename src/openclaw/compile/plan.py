@@ -20,6 +20,9 @@ class File:
     # For a sensitive .env: each key and where apply reads its value. The content then holds
     # placeholders naming the source, never a value.
     secrets: tuple[tuple[str, SecretSource], ...] = ()
+    # A JSON file another program writes too: the content holds only the keys openclaw
+    # manages, merged into the host's copy at plan time; every other key is kept.
+    merge: bool = False
 
     @property
     def sha256(self) -> str:

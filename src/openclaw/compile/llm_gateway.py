@@ -1,0 +1,181 @@
+"""The LiteLLM proxy's config, built as data from routing, retry, circuit_breaker, caching and
+budgets (the mapping is the README's table). API keys are referred to by .env name
+(`os.environ/NAME`), never written."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from openclaw.model import Budget, Config, Provider
+
+# routing.strategy -> LiteLLM routing_strategy. `priority` keeps one model group per provider
+# and a strict failover chain; the others put every provider in one group and let the router
+# choose among the healthy ones.
+STRATEGIES = {"priority": "simple-shuffle", "quality_aware": "simple-shuffle",
+              "latency_aware": "latency-based-routing", "cost_aware": "cost-based-routing"}
+SHARED_GROUP = "auto"
+# cost_management resets -> LiteLLM budget_duration
+DURATIONS = {"hourly": "1h", "daily": "1d", "weekly": "7d", "monthly": "1mo"}
+# Spend is counted at one "dollar" per token so budgets in tokens are enforced exactly.
+TOKEN_PRICE = 1.0
+
+
+def groups(cfg: Config) -> list[tuple[str, tuple[Provider, ...]]]:
+    """The model groups OpenClaw can ask for, in preference order."""
+    providers = cfg.routing.providers
+    if cfg.routing.strategy == "priority" or cfg.routing.strategy == "quality_aware":
+        return [(p.name, (p,)) for p in providers]
+    return [(SHARED_GROUP, providers)]
+
+
+def model_refs(cfg: Config) -> list[str]:
+    """OpenClaw's model reference of each provider, in routing order: through the gateway
+    when it runs, else the provider's own."""
+    gw = cfg.llm_gateway
+    if not gw.enabled:
+        return [f"{p.name}/{p.model}" for p in cfg.routing.providers]
+    names = dict((p.name, g) for g, members in groups(cfg) for p in members)
+    return [f"{gw.provider}/{names[p.name]}" for p in cfg.routing.providers]
+
+
+def env_names(cfg: Config) -> list[str]:
+    """Every .env key the proxy's config refers to; the unit refuses to start without them."""
+    names = [p.api_key_env for p in cfg.routing.providers if p.api_key_env]
+    if cfg.llm_gateway.master_key_env:
+        names.append(cfg.llm_gateway.master_key_env)
+    return sorted(set(names))
+
+
+def uses_redis(cfg: Config) -> bool:
+    return cfg.llm_gateway.enabled and (cfg.caching.exact_enabled or _semantic(cfg))
+
+
+def _semantic(cfg: Config) -> bool:
+    return cfg.caching.semantic_enabled and cfg.caching.backend == "redis-stack"
+
+
+def _budget_for(cfg: Config, provider: str) -> Budget | None:
+    """The per-provider budget the proxy enforces for a provider: the first one with action
+    switch_provider. Others (alert-only, global) stay with the budget-check script."""
+    return next((b for b in cfg.budgets if b.scope == "per_provider"
+                 and b.action == "switch_provider" and provider in b.providers), None)
+
+
+def _deployment(cfg: Config, group: str, order: int, p: Provider) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "model": f"openai/{p.model}" if p.endpoint else f"{p.name}/{p.model}",
+        "timeout": _num(p.timeout),
+        "max_retries": 0,  # the router retries, per error class; the client must not
+        "order": order,
+        "input_cost_per_token": TOKEN_PRICE,
+        "output_cost_per_token": TOKEN_PRICE,
+    }
+    if p.endpoint:
+        params["api_base"] = p.endpoint
+    if p.api_key_env:
+        params["api_key"] = f"os.environ/{p.api_key_env}"
+    budget = _budget_for(cfg, p.name)
+    if budget:
+        params["max_budget"] = budget.limit_tokens
+        params["budget_duration"] = DURATIONS[budget.reset]
+    return {"model_name": group, "litellm_params": params, "model_info": {"id": p.name}}
+
+
+def _retries(cfg: Config) -> dict[str, Any]:
+    n = cfg.retry.max_attempts - 1
+    on = set(cfg.retry.retry_on)
+
+    def covered(*specs: str) -> int:
+        return n if on & set(specs) else 0
+    five = {"5xx", *(str(c) for c in range(500, 600) if c != 504)}
+    return {
+        "num_retries": n,
+        "retry_after": _num(cfg.retry.initial_delay),
+        "retry_policy": {
+            "AuthenticationErrorRetries": covered("401", "4xx"),
+            "BadRequestErrorRetries": covered("400", "4xx"),
+            "ContentPolicyViolationErrorRetries": 0,
+            "InternalServerErrorRetries": covered(*five),
+            "RateLimitErrorRetries": covered("429", "4xx"),
+            "TimeoutErrorRetries": covered("timeout", "504", "408"),
+        },
+    }
+
+
+def _breaker(cfg: Config) -> dict[str, Any]:
+    # LiteLLM cools a deployment down once its failures in the window exceed the allowed
+    # number, so the threshold-th failure is the one that opens it.
+    allowed = max(cfg.circuit_breaker.failure_threshold - 1, 0)
+    return {
+        "cooldown_time": _num(cfg.circuit_breaker.cooldown_min),
+        "allowed_fails_policy": {
+            "InternalServerErrorAllowedFails": allowed,
+            "RateLimitErrorAllowedFails": allowed,
+            "TimeoutErrorAllowedFails": allowed,
+        },
+    }
+
+
+def _fallbacks(cfg: Config) -> list[dict[str, list[str]]]:
+    fo = cfg.routing.failover
+    names = [g for g, _ in groups(cfg)]
+    if len(names) < 2 or not (fo.on_error or fo.on_timeout or fo.on_rate_limit):
+        return []
+    return [{g: names[i + 1:]} for i, g in enumerate(names[:-1])]
+
+
+def _cache(cfg: Config) -> dict[str, Any]:
+    gw, c = cfg.llm_gateway, cfg.caching
+    if not uses_redis(cfg):
+        return {}
+    params: dict[str, Any] = {"type": "redis", "host": "127.0.0.1", "port": gw.redis_port,
+                              "namespace": "openclaw", "ttl": _num(c.exact_ttl)}
+    if _semantic(cfg):
+        params.update(type="redis-semantic", similarity_threshold=c.semantic_similarity,
+                      ttl=_num(c.semantic_ttl))
+    return {"cache": True, "cache_params": params}
+
+
+def litellm_config(cfg: Config) -> dict[str, Any]:
+    gw = cfg.llm_gateway
+    model_list = [_deployment(cfg, g, i, p) for g, members in groups(cfg)
+                  for i, p in enumerate(members, start=1)]
+    router: dict[str, Any] = {"routing_strategy": STRATEGIES[cfg.routing.strategy],
+                              **_retries(cfg), **_breaker(cfg)}
+    fallbacks = _fallbacks(cfg)
+    if fallbacks:
+        router["fallbacks"] = fallbacks
+    if uses_redis(cfg):  # cooldowns and budget counters outlive a restart
+        router.update(redis_host="127.0.0.1", redis_port=gw.redis_port)
+    settings: dict[str, Any] = {"drop_params": True, **_cache(cfg)}
+    general: dict[str, Any] = {}
+    if gw.master_key_env:
+        general["master_key"] = f"os.environ/{gw.master_key_env}"
+    out: dict[str, Any] = {"model_list": model_list, "router_settings": router,
+                           "litellm_settings": settings}
+    if general:
+        out["general_settings"] = general
+    return out
+
+
+def dumps(doc: dict[str, Any]) -> str:
+    head = ("# Managed by openclaw: the LiteLLM proxy compiled from routing, retry,\n"
+            "# circuit_breaker, caching and cost_management.budgets. Keys are named, never\n"
+            "# written (os.environ/NAME from the .env).\n")
+    return head + yaml.safe_dump(doc, sort_keys=True, default_flow_style=False, width=100)
+
+
+def openclaw_provider(cfg: Config) -> dict[str, Any]:
+    """The gateway as a custom provider in OpenClaw's openclaw.json."""
+    gw = cfg.llm_gateway
+    key = f"${{{gw.master_key_env}}}" if gw.master_key_env else "no-key"
+    return {"baseUrl": f"http://127.0.0.1:{gw.port}/v1", "apiKey": key,
+            "api": "openai-completions",
+            "models": [{"id": g, "name": f"{g} (through the LLM gateway)"}
+                       for g, _ in groups(cfg)]}
+
+
+def _num(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value

@@ -1,0 +1,75 @@
+"""A fake OpenAI-compatible provider on 127.0.0.1: answers chat completions with a set status
+(or a real completion naming itself, with token usage) and records each request."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+ERRORS = {400: "invalid_request_error", 401: "invalid_api_key", 429: "rate_limit_exceeded",
+          500: "server_error", 503: "server_error"}
+
+
+@dataclass
+class FakeProvider:
+    name: str
+    status: int = 200
+    usage: tuple[int, int] = (10, 5)  # prompt, completion tokens per answer
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    port: int = 0
+
+    def __enter__(self) -> FakeProvider:
+        fake = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length) or b"{}")
+                fake.calls.append({"path": self.path, "auth": self.headers.get(
+                    "Authorization", ""), "body": body})
+                if fake.status == 200:
+                    prompt, completion = fake.usage
+                    payload = {
+                        "id": f"chatcmpl-{fake.name}-{len(fake.calls)}",
+                        "object": "chat.completion", "created": 1767225600,
+                        "model": body.get("model", ""),
+                        "choices": [{"index": 0, "finish_reason": "stop", "message": {
+                            "role": "assistant", "content": f"answer from {fake.name}"}}],
+                        "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
+                                  "total_tokens": prompt + completion}}
+                else:
+                    payload = {"error": {"message": f"{fake.name} says {fake.status}",
+                                         "type": ERRORS.get(fake.status, "error"),
+                                         "code": ERRORS.get(fake.status, "error")}}
+                data = json.dumps(payload).encode()
+                self.send_response(fake.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    @property
+    def completions(self) -> int:
+        return sum(1 for c in self.calls if c["path"].endswith("/chat/completions"))

@@ -1,0 +1,181 @@
+"""The compiled LiteLLM proxy, really running, enforces openclaw.yaml's policies: retries per
+error class, failover, the breaker's cooldown, the Redis cache and per-provider budgets."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from tests.gateway.conftest import MASTER_KEY, Gateway, free_port
+from tests.gateway.provider import FakeProvider
+
+SECRETS = {"PRIMARY_API_KEY": "sk-primary-test", "SECONDARY_API_KEY": "sk-secondary-test",
+           "LITELLM_MASTER_KEY": MASTER_KEY}
+
+
+def config(primary: FakeProvider, secondary: FakeProvider, *, threshold: int = 3,
+           cache: bool = False, budget: int | None = None, extra: str = "") -> str:
+    budgets = "" if budget is None else f"""cost_management:
+  budgets:
+    - name: primary_daily
+      limit: {budget} tokens
+      scope: per_provider
+      providers: [primary]
+      action: switch_provider
+      reset: daily
+"""
+    return f"""version: 1
+llm_gateway:
+  enabled: true
+  port: {free_port()}
+  master_key_env: LITELLM_MASTER_KEY
+  redis: {{port: {free_port()}}}
+circuit_breaker:
+  metrics:
+    failure_threshold: {threshold}
+    cooldown_period: {{min: 60s, max: 120s}}
+retry:
+  max_attempts: 3
+  initial_delay: 0s
+  max_delay: 1s
+  retry_on: [rate_limit (429), timeout (504), server_error (5xx)]
+  do_not_retry_on: [bad_request (400), unauthorized (401), forbidden (403)]
+routing:
+  strategy: priority
+  providers:
+    - name: primary
+      model: model-a
+      endpoint: {primary.endpoint}
+      api_key_env: PRIMARY_API_KEY
+      timeout: 5s
+    - name: secondary
+      model: model-b
+      endpoint: {secondary.endpoint}
+      api_key_env: SECONDARY_API_KEY
+      timeout: 5s
+caching:
+  exact: {{enabled: {str(cache).lower()}, ttl: 10m}}
+{budgets}alerting:
+  channels:
+    - webhook: {{url: 'http://127.0.0.1:9/hook'}}
+secrets:
+  env:
+    PRIMARY_API_KEY: {{env: PRIMARY_API_KEY}}
+    SECONDARY_API_KEY: {{env: SECONDARY_API_KEY}}
+    LITELLM_MASTER_KEY: {{env: LITELLM_MASTER_KEY}}
+deployment:
+  regions:
+    - name: lab
+      weight: 1.0
+{extra}"""
+
+
+@pytest.fixture
+def providers() -> Iterator[tuple[FakeProvider, FakeProvider]]:
+    with FakeProvider("primary") as a, FakeProvider("secondary") as b:
+        yield a, b
+
+
+Make = Callable[[str, dict[str, str]], Gateway]
+
+
+def answer(body: dict[str, object]) -> str:
+    return str(body["choices"][0]["message"]["content"])  # type: ignore[index]
+
+
+def test_rate_limit_is_retried_then_served_by_the_fallback(
+        gateways: Make, providers: tuple[FakeProvider, FakeProvider]) -> None:
+    primary, secondary = providers
+    gw = gateways(config(primary, secondary, threshold=10), SECRETS)
+    gw.start()
+    primary.status = 429
+    status, body, _ = gw.ask("primary")
+    assert status == 200, body
+    assert answer(body) == "answer from secondary"
+    assert primary.completions == 3  # max_attempts: the first call and two retries
+    assert secondary.completions == 1
+    # Keys came from the .env by name; the client's master key never reached a provider.
+    assert {c["auth"] for c in primary.calls} == {"Bearer sk-primary-test"}
+    assert {c["auth"] for c in secondary.calls} == {"Bearer sk-secondary-test"}
+
+
+def test_unauthorized_is_not_retried(
+        gateways: Make, providers: tuple[FakeProvider, FakeProvider]) -> None:
+    primary, secondary = providers
+    gw = gateways(config(primary, secondary, threshold=10), SECRETS)
+    gw.start()
+    primary.status = 401
+    gw.ask("primary")
+    assert primary.completions == 1  # do_not_retry_on: unauthorized (401)
+
+
+def test_breaker_skips_the_primary_for_the_cooldown(
+        gateways: Make, providers: tuple[FakeProvider, FakeProvider]) -> None:
+    primary, secondary = providers
+    gw = gateways(config(primary, secondary, threshold=3), SECRETS)
+    gw.start()
+    primary.status = 500
+    # A failure is a request the primary failed after its retries, as for the health
+    # check's breaker: two of them leave it closed...
+    assert [gw.ask("primary")[0] for _ in range(2)] == [200, 200]  # served by the fallback
+    assert primary.completions == 2 * 3
+    # ...the third (failure_threshold) opens it: no retries once it is open...
+    assert gw.ask("primary")[0] == 200
+    assert primary.completions == 2 * 3 + 1
+    # ...and for the cooldown (60 s) the primary is skipped, recovered or not.
+    primary.status = 200
+    for _ in range(2):
+        status, body, _ = gw.ask("primary")
+        assert status == 200 and answer(body) == "answer from secondary"
+    assert primary.completions == 2 * 3 + 1
+
+
+def test_identical_request_is_served_from_redis(
+        gateways: Make, providers: tuple[FakeProvider, FakeProvider]) -> None:
+    primary, secondary = providers
+    gw = gateways(config(primary, secondary, cache=True), SECRETS)
+    gw.start()
+    first = gw.ask("primary", "what is the capital of France?")
+    second = gw.ask("primary", "what is the capital of France?")
+    assert first[0] == second[0] == 200
+    assert answer(first[1]) == answer(second[1]) == "answer from primary"
+    assert primary.completions == 1
+    assert second[2].get("x-litellm-cache-key")
+    gw.ask("primary", "something else")
+    assert primary.completions == 2
+
+
+def test_budget_switches_to_the_next_provider(
+        gateways: Make, providers: tuple[FakeProvider, FakeProvider]) -> None:
+    primary, secondary = providers  # each answer costs 10 + 5 tokens
+    gw = gateways(config(primary, secondary, budget=30, cache=True), SECRETS)
+    gw.start()
+    served = [answer(gw.ask("primary", f"question {i}")[1]) for i in range(4)]
+    assert served[:2] == ["answer from primary"] * 2
+    assert served[2:] == ["answer from secondary"] * 2
+    assert primary.completions == 2
+
+
+def test_callers_without_the_master_key_are_refused(
+        gateways: Make, providers: tuple[FakeProvider, FakeProvider]) -> None:
+    primary, secondary = providers
+    gw = gateways(config(primary, secondary), SECRETS)
+    gw.start()
+    status, body, _ = gw.ask("primary", key="sk-wrong")
+    # Without a database LiteLLM knows only the master key; any other is refused (400
+    # "No connected db." in 1.108.7, 401 with a database) before reaching a provider.
+    assert status in (400, 401) and "error" in body
+    assert primary.completions == 0
+
+
+def test_a_missing_key_stops_the_unit_before_start(
+        gateways: Make, providers: tuple[FakeProvider, FakeProvider]) -> None:
+    primary, secondary = providers
+    gw = gateways(config(primary, secondary), SECRETS)
+    env = gw.environment()
+    del env["SECONDARY_API_KEY"]
+    check = gw.pre_start(env)
+    assert check.returncode == 78  # RestartPreventExitStatus: no restart loop
+    assert "SECONDARY_API_KEY" in check.stderr
+    assert "sk-" not in check.stdout + check.stderr
