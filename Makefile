@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: demo test lint unit system-deps schema golden clean bench
+.PHONY: demo test lint unit system-deps gateway-venv schema golden clean bench
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,7 @@ system-deps:
 	command -v sshd >/dev/null || [ -x /usr/sbin/sshd ] || missing="$$missing openssh-server"; \
 	command -v ip >/dev/null || missing="$$missing iproute2"; \
 	command -v curl >/dev/null || missing="$$missing curl"; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
@@ -33,9 +34,24 @@ system-deps:
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
+# The real LiteLLM proxy for the gateway tests, at the version openclaw pins (the schema's
+# default), in its own virtualenv (about 750 MB), cached across runs like the container root.
+LITELLM_VERSION := 1.108.7
+LITELLM_VENV := /var/cache/openclaw-test/litellm-venv
+gateway-venv:
+	@test -f $(LITELLM_VENV)/.installed-$(LITELLM_VERSION) || { \
+	  echo "installing litellm[proxy]==$(LITELLM_VERSION) into $(LITELLM_VENV)"; \
+	  rm -rf $(LITELLM_VENV) && mkdir -p $(dir $(LITELLM_VENV)) && \
+	  $(PYTHON) -m venv $(LITELLM_VENV) && \
+	  $(LITELLM_VENV)/bin/pip install -q 'litellm[proxy]==$(LITELLM_VERSION)' 2>&1 | \
+	    grep -v "^WARNING: Location" || true; \
+	  test -x $(LITELLM_VENV)/bin/litellm && \
+	  touch $(LITELLM_VENV)/.installed-$(LITELLM_VERSION); }
+
 # Obviously fake secrets for the demo hosts under .demo/; real ones come from your environment.
 DEMO_SECRETS := MINIMAX_API_KEY=demo-minimax-key OPENROUTER_API_KEY=demo-openrouter-key \
-	TELEGRAM_BOT_TOKEN=000000:demo-telegram-token TELEGRAM_CHAT_ID=demo-chat
+	TELEGRAM_BOT_TOKEN=000000:demo-telegram-token TELEGRAM_CHAT_ID=demo-chat \
+	LITELLM_MASTER_KEY=demo-litellm-master-key
 
 demo: $(STAMP)
 	$(BIN)/openclaw validate -c openclaw.yaml -i inventory/local.yaml
@@ -55,7 +71,7 @@ lint: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -q
 
-test: $(STAMP) system-deps lint unit
+test: $(STAMP) system-deps gateway-venv lint unit
 
 # The benchmark against plain pyinfra and Ansible: its own virtualenv (ansible-core and
 # matplotlib are for the benchmark only), as root (hosts live in mount namespaces).

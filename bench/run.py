@@ -34,7 +34,8 @@ from tests.hosts.nspawn import containers, make_key  # noqa: E402
 
 BIN = Path(sys.executable).parent
 SECRETS = {"MINIMAX_API_KEY": "bench-minimax-key", "OPENROUTER_API_KEY": "bench-or-key",
-           "TELEGRAM_BOT_TOKEN": "1:bench-telegram", "TELEGRAM_CHAT_ID": "bench-chat"}
+           "TELEGRAM_BOT_TOKEN": "1:bench-telegram", "TELEGRAM_CHAT_ID": "bench-chat",
+           "LITELLM_MASTER_KEY": "sk-bench-litellm"}
 JOBS = ("plan in sync", "apply fresh", "apply in sync")
 TOOLS = ("openclaw", "pyinfra", "ansible")
 

@@ -11,7 +11,8 @@ from pathlib import Path
 REPO = Path(__file__).parent.parent
 OPENCLAW = str(Path(sys.executable).parent / "openclaw")
 SECRETS = {"MINIMAX_API_KEY": "local-canary-minimax-Qw3", "OPENROUTER_API_KEY": "local-or-9Xk",
-           "TELEGRAM_BOT_TOKEN": "123:local-canary-tg", "TELEGRAM_CHAT_ID": "chat-canary-1"}
+           "TELEGRAM_BOT_TOKEN": "123:local-canary-tg", "TELEGRAM_CHAT_ID": "chat-canary-1",
+           "LITELLM_MASTER_KEY": "sk-local-canary-litellm"}
 
 
 def setup(tmp_path: Path) -> Path:
@@ -68,6 +69,30 @@ def test_markdown_plan_is_a_pr_comment(tmp_path: Path) -> None:
     r = run(cwd, "plan", "--format", "markdown")
     assert r.returncode == 2
     assert r.stdout.startswith("### openclaw plan: 2 host(s), 2 with changes")
-    assert "| us-east | demo-us-east-1 | 22 | 0 | 0 | 0 | changes |" in r.stdout
+    assert "| us-east | demo-us-east-1 | 26 | 0 | 0 | 0 | changes |" in r.stdout
     assert r.stdout.count("<details>") == 2 and "```diff" in r.stdout
     assert "openclaw:" not in r.stdout  # progress goes to stderr only in text mode
+
+
+def test_openclaws_own_config_is_merged_not_replaced(tmp_path: Path) -> None:
+    import json
+    cwd = setup(tmp_path)
+    conf = tmp_path / "hosts/demo-us-east-1/opt/openclaw/state/openclaw/openclaw.json"
+    conf.parent.mkdir(parents=True)
+    conf.write_text('// OpenClaw wrote this\n{channels: {telegram: {botToken: "1:own-canary"}},'
+                    ' agents: {defaults: {workspace: "~/ws"}},}\n')
+    r = run(cwd, "plan")
+    assert r.returncode == 2
+    assert "openclaw.json (openclaw's keys)" in r.stdout
+    assert '+        "primary": "llm-gateway/minimax"' in r.stdout
+    assert "own-canary" not in r.stdout
+    assert run(cwd, "apply", "--yes").returncode == 0
+    doc = json.loads(conf.read_text())
+    assert doc["channels"] == {"telegram": {"botToken": "1:own-canary"}}
+    assert doc["agents"]["defaults"]["workspace"] == "~/ws"
+    assert doc["models"]["providers"]["llm-gateway"]["baseUrl"] == "http://127.0.0.1:4000/v1"
+    # OpenClaw adds keys of its own later: openclaw's plan stays in sync.
+    doc["meta"] = {"lastTouchedAt": "2026-11-26"}
+    conf.write_text(json.dumps(doc))
+    r = run(cwd, "plan")
+    assert r.returncode == 0, r.stdout

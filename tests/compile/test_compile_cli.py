@@ -29,7 +29,7 @@ def digest(root: Path) -> str:
 
 def test_compile_twice_identical_with_manifest(tmp_path: Path) -> None:
     r = compile_to(tmp_path / "a")
-    assert r.returncode == 0 and "compiled 6 host(s), 132 files" in r.stderr
+    assert r.returncode == 0 and "compiled 6 host(s), 156 files" in r.stderr
     assert compile_to(tmp_path / "b").returncode == 0
     assert compile_to(tmp_path / "a").returncode == 0  # replaces its own earlier tree
     assert digest(tmp_path / "a") == digest(tmp_path / "b")
@@ -41,7 +41,7 @@ def test_compile_twice_identical_with_manifest(tmp_path: Path) -> None:
     content = (tmp_path / "a/us-east/agent-use1-01.example.com/opt/openclaw/config/.env")
     assert hashlib.sha256(content.read_bytes()).hexdigest() == env["sha256"]
     assert [u["name"] for u in host["units"]] == [
-        "openclaw-gateway.service", "openclaw-worker@1.service", "openclaw-worker@2.service",
+        "openclaw-redis.service", "openclaw-llm-gateway.service", "openclaw-gateway.service", "openclaw-worker@1.service", "openclaw-worker@2.service",
         "openclaw-health-check.timer", "openclaw-budget-check.timer", "openclaw-backup.timer",
         "openclaw-dashboard.service"]
 

@@ -11,15 +11,20 @@ from openclaw.project import load
 from tests.compile.cases import plans, sources
 
 CONF = "/opt/openclaw/config/"
+OPENCLAW_JSON = "/opt/openclaw/state/openclaw/openclaw.json"
 UNITS = "/etc/systemd/system/"
 
 # (text replaced in the repo's openclaw.yaml, its replacement, paths changed on every host)
 CHANGES = [
     ("failure_threshold: 3 consecutive failures", "failure_threshold: 5",
-     {CONF + "health-check.conf", CONF + "failover.json"}),
+     {CONF + "health-check.conf", CONF + "failover.json", CONF + "llm-gateway.yaml"}),
     ("    port: 18789", "    port: 18800",
-     {UNITS + "openclaw-gateway.service", CONF + "health-check.conf",
-      CONF + "openclaw.managed.json"}),
+     {UNITS + "openclaw-gateway.service", CONF + "health-check.conf", OPENCLAW_JSON}),
+    ("  port: 4000\n", "  port: 4010\n",
+     {UNITS + "openclaw-llm-gateway.service", OPENCLAW_JSON}),
+    ("    ttl: 24 hours", "    ttl: 12 hours", {CONF + "llm-gateway.yaml"}),
+    ("    port: 6390", "    port: 6391",
+     {UNITS + "openclaw-redis.service", CONF + "redis.conf", CONF + "llm-gateway.yaml"}),
     ("deduplication_window: 1 hour", "deduplication_window: 2 hours", {CONF + "alert.conf"}),
     ("  interval: 5m\n  liveness:", "  interval: 2m\n  liveness:",
      {UNITS + "openclaw-health-check.service", UNITS + "openclaw-health-check.timer"}),
@@ -29,7 +34,8 @@ CHANGES = [
     ("  level: limited\n", "  level: read_only\n",
      {UNITS + n for n in ("openclaw-gateway.service", "openclaw-worker@.service",
                           "openclaw-health-check.service", "openclaw-budget-check.service",
-                          "openclaw-backup.service", "openclaw-dashboard.service")}),
+                          "openclaw-backup.service", "openclaw-dashboard.service",
+                          "openclaw-llm-gateway.service", "openclaw-redis.service")}),
     ("      alert_threshold: 80%", "      alert_threshold: 75%",
      {CONF + "budget-check.conf", CONF + "failover.json"}),
     ("    OPENROUTER_API_KEY: {env: OPENROUTER_API_KEY}",

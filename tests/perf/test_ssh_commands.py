@@ -17,7 +17,8 @@ from tests.hosts.nspawn import make_key
 REPO = Path(__file__).parent.parent.parent
 OPENCLAW = str(Path(sys.executable).parent / "openclaw")
 SECRETS = {"MINIMAX_API_KEY": "perf-mm-key", "OPENROUTER_API_KEY": "perf-or-key",
-           "TELEGRAM_BOT_TOKEN": "1:perf-tg", "TELEGRAM_CHAT_ID": "perf-chat"}
+           "TELEGRAM_BOT_TOKEN": "1:perf-tg", "TELEGRAM_CHAT_ID": "perf-chat",
+           "LITELLM_MASTER_KEY": "sk-perf-litellm"}
 # The targets: a no-op plan stats and hashes every path in one command per host.
 TARGETS = {"plan in sync": 2, "apply fresh": 7, "apply in sync": 3}
 

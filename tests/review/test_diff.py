@@ -69,13 +69,15 @@ def test_policy_value(repo: Path) -> None:
     assert r.returncode == 2
     assert settings(r.stdout) == [
         "circuit_breaker.metrics.failure_threshold: 3 consecutive failures → 5 (failover.json, "
-        "health-check.conf on 6 host(s): us-east 3, eu-west 2, asia-pacific 1)"]
+        "health-check.conf, llm-gateway.yaml on 6 host(s): us-east 3, eu-west 2, "
+        "asia-pacific 1)"]
     groups = [line for line in r.stdout.splitlines() if line.endswith(":") and
               not line.startswith(" ")]
     assert groups == ["Settings:", "the same change on 6 hosts in asia-pacific, eu-west, "
                                    "us-east:"]
     assert "-BREAKER_FAILURE_THRESHOLD=3\n      +BREAKER_FAILURE_THRESHOLD=5" in r.stdout
-    assert "restart:" not in r.stdout  # only oneshot inputs changed
+    # Oneshot inputs and the LLM gateway's config (LiteLLM reads it only at start).
+    assert "restart: openclaw-llm-gateway.service\n" in r.stdout
 
 
 def test_host_added(repo: Path) -> None:
@@ -85,8 +87,9 @@ def test_host_added(repo: Path) -> None:
     r = diff(repo, base="main~1")
     assert r.returncode == 2
     assert settings(r.stdout) == ["inventory: host agent-euw1-03.example.com added to eu-west"]
-    assert "agent-euw1-03.example.com (eu-west):\n  host added: 22 file(s) to create" in r.stdout
-    assert "enable and start: openclaw-gateway.service, openclaw-worker@1.service" in r.stdout
+    assert "agent-euw1-03.example.com (eu-west):\n  host added: 26 file(s) to create" in r.stdout
+    assert ("enable and start: openclaw-redis.service, openclaw-llm-gateway.service, "
+            "openclaw-gateway.service, openclaw-worker@1.service") in r.stdout
     assert "0 host(s) changed, 1 added, 0 removed, 6 unchanged" in r.stdout
 
 
@@ -123,8 +126,9 @@ def test_secret_source_changed_shows_key_and_source_only(repo: Path) -> None:
         "/etc/openclaw/openrouter} (.env on 6 host(s): us-east 3, eu-west 2, asia-pacific 1)"]
     assert ("~ OPENROUTER_API_KEY (source env:OPENROUTER_API_KEY -> "
             "file:/etc/openclaw/openrouter)") in r.stdout
-    assert ("restart: openclaw-gateway.service, openclaw-worker@1.service, "
-            "openclaw-worker@2.service, openclaw-dashboard.service") in r.stdout
+    assert ("restart: openclaw-llm-gateway.service, openclaw-gateway.service, "
+            "openclaw-worker@1.service, openclaw-worker@2.service, "
+            "openclaw-dashboard.service") in r.stdout
 
 
 def test_template_changed(repo: Path) -> None:
@@ -151,7 +155,8 @@ def test_head_revision_and_files_without_git(repo: Path, tmp_path: Path) -> None
                         "inventory/production.yaml"], cwd=repo, capture_output=True, text=True)
     assert r.returncode == 2, r.stderr
     assert settings(r.stdout)[0].startswith("retry.max_attempts: 3 → 4 (failover.json, "
-                                            "health-check.conf on 6 host(s)")
+                                            "health-check.conf, llm-gateway.yaml on 6 "
+                                            "host(s)")
     old = tmp_path / "old.yaml"
     old.write_text((REPO / "openclaw.yaml").read_text())
     r = subprocess.run([OPENCLAW, "diff", "--base-config", str(old), "-c",

@@ -65,9 +65,10 @@ def openclaw_managed(cfg: Config, log_dir: str,
     """The keys openclaw owns inside OpenClaw's own openclaw.json; merged on the host, every
     other key OpenClaw wrote is kept. `active`: the providers the budget check left in
     force (state/active-providers), so an apply never undoes its switch."""
-    refs = dict(zip((p.name for p in cfg.routing.providers), llm_gateway.model_refs(cfg)))
-    names = [n for n in active or () if n in refs] or list(refs)
-    order = list(dict.fromkeys(refs[n] for n in names))
+    names = [p.name for p in cfg.routing.providers]
+    refs = dict(zip(names, llm_gateway.model_refs(cfg), strict=True))
+    order = list(dict.fromkeys(refs[n] for n in [n for n in active or () if n in refs]
+                               or names))
     style = "json" if cfg.logging.format == "json" else "pretty"
     doc: dict[str, Any] = {
         "agents": {"defaults": {"model": {"primary": order[0] if order else None,

@@ -144,7 +144,10 @@ def compile_host(cfg: Config, host: Host, cache: Cache | None = None) -> HostPla
     add(paths.failover, once(("failover", host.region), lambda: documents.dumps(
         documents.failover(cfg, host.region))), 0o640, grp=group)
     add(paths.openclaw_json, once(("managed", inside.root), lambda: documents.dumps(
-        documents.openclaw_managed(cfg, inside.logs))), 0o600, user, group, merge=True)
+        documents.openclaw_managed(cfg, inside.logs))), 0o600, user, group, merge=True,
+        merge_refs=tuple(zip([p.name for p in cfg.routing.providers], ctx["model_refs"],
+                             strict=True)),
+        merge_active=f"{paths.state}/active-providers")
     gw = cfg.llm_gateway
     if gw.enabled:
         add(f"{paths.config}/llm-gateway.yaml", once(("litellm",), lambda: llm_gateway.dumps(
@@ -209,15 +212,17 @@ def _gateway_units(cfg: Config) -> tuple[str, ...]:
 
 def _units(cfg: Config, paths: Paths) -> tuple[Unit, ...]:
     env, config = paths.env, paths.config
-    # OpenClaw hot-reloads openclaw.json: a change there restarts nothing.
-    units = [Unit("openclaw-gateway.service", restart_on=(
-        _unit_path("openclaw-gateway.service"), env))]
+    units: list[Unit] = []
+    # Started in this order: what the OpenClaw gateway reaches its models through first.
     if llm_gateway.uses_redis(cfg):
         units.append(Unit("openclaw-redis.service", restart_on=(
             _unit_path("openclaw-redis.service"), f"{config}/redis.conf")))
     if cfg.llm_gateway.enabled:
         units.append(Unit("openclaw-llm-gateway.service", restart_on=(
             _unit_path("openclaw-llm-gateway.service"), env, f"{config}/llm-gateway.yaml")))
+    # OpenClaw hot-reloads openclaw.json: a change there restarts nothing.
+    units.append(Unit("openclaw-gateway.service", restart_on=(
+        _unit_path("openclaw-gateway.service"), env)))
     units += [Unit(f"openclaw-worker@{i}.service", restart_on=(
         _unit_path("openclaw-worker@.service"), env))
         for i in range(1, cfg.scaling.min_instances + 1)]

@@ -23,6 +23,10 @@ class File:
     # A JSON file another program writes too: the content holds only the keys openclaw
     # manages, merged into the host's copy at plan time; every other key is kept.
     merge: bool = False
+    # For OpenClaw's model order: each provider's model reference, and the file where the
+    # budget check records the providers it left in force (an apply must not undo that).
+    merge_refs: tuple[tuple[str, str], ...] = ()
+    merge_active: str = ""
 
     @property
     def sha256(self) -> str:

@@ -20,7 +20,9 @@ def manifest(plans: Iterable[HostPlan]) -> dict[str, Any]:
             "directories": [{"path": d.path, "mode": f"{d.mode:04o}", "owner": d.owner,
                              "group": d.group} for d in p.directories],
             "files": [{"path": f.path, "mode": f"{f.mode:04o}", "owner": f.owner,
-                       "group": f.group, "sha256": f.sha256, "sensitive": f.sensitive}
+                       "group": f.group, "sha256": f.sha256, "sensitive": f.sensitive,
+                       # merged into the host's copy: this file holds openclaw's keys only
+                       **({"merge": True} if f.merge else {})}
                       for f in p.files],
             "units": [{"name": u.name, "enable": u.enable, "start": u.start,
                        "restart_on": list(u.restart_on)} for u in p.units],

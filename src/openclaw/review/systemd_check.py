@@ -34,7 +34,7 @@ def build_root(plan: HostPlan, root: Path) -> Path:
         if not f.path.endswith(".service"):
             continue
         for line in f.content.decode().splitlines():
-            if line.startswith("ExecStart="):
+            if line.startswith(("ExecStart=", "ExecStartPre=", "ExecStartPost=")):
                 exe = line.split("=", 1)[1].split()[0].lstrip("-@+!")
                 fake = root / ("usr/local/bin/" + exe if "/" not in exe else exe.lstrip("/"))
                 if not fake.exists():

@@ -8,6 +8,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from openclaw.compile.plan import File, HostPlan
+from openclaw.sync.merge import merge
 from openclaw.sync.probe import HostState, PathState
 from openclaw.sync.secrets import env_entries
 
@@ -54,6 +55,10 @@ class HostChanges:
     error: str = ""
     plan: HostPlan | None = field(default=None, compare=False, repr=False)
     packages: tuple[str, ...] = ()  # bootstrap: "package curl", "openclaw (npm latest)"
+    # Merged files: the bytes to write, and the sha256 the host's copy had when they were
+    # computed ("" when absent); apply refuses to write over a copy changed since.
+    merged: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
+    expect: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def changed(self) -> bool:
@@ -131,9 +136,19 @@ def compute(plan: HostPlan, state: HostState, *, desired: dict[str, bytes],
         dirs.append(FileChange(d.path, "update" if (mode or owner) else "ok", mode=mode,
                                owner=owner))
     files = []
+    merged: dict[str, bytes] = {}
+    expect: dict[str, str] = {}
+    notes: list[str] = []
     for f in plan.files:
         st = state.paths.get(f.path, PathState(False))
-        if f.sensitive:
+        if f.merge:
+            change, content, note = merge_change(f, st, sandbox, state)
+            files.append(change)
+            if note:
+                notes.append(note)
+            if change.content_changed:
+                merged[f.path], expect[f.path] = content, st.sha256 if st.exists else ""
+        elif f.sensitive:
             want = {k: salted(salt, v) for k, v in env_entries(desired[f.path]).items()}
             files.append(file_change(f, st, sandbox, current_keys=state.secret_hashes.get(
                 f.path, {}), desired_keys=want))
@@ -142,7 +157,6 @@ def compute(plan: HostPlan, state: HostState, *, desired: dict[str, bytes],
     changed = {c.path for c in files if c.content_changed or c.action == "remove"}
     unit_files = {c.path for c in files if c.path.startswith("/etc/systemd/system/")}
     units: list[UnitChange] = []
-    notes: list[str] = []
     if state.systemd:
         for u in plan.units:
             enabled, active = state.units.get(u.name, ("not-found", "inactive"))
@@ -165,7 +179,29 @@ def compute(plan: HostPlan, state: HostState, *, desired: dict[str, bytes],
     return HostChanges(
         plan.host, plan.region, address, tuple(files), tuple(dirs), tuple(accounts),
         tuple(units), daemon_reload=state.systemd and bool(changed & unit_files),
-        systemd=state.systemd, sandbox=sandbox, notes=tuple(notes), plan=plan)
+        systemd=state.systemd, sandbox=sandbox, notes=tuple(notes), plan=plan,
+        merged=merged, expect=expect)
+
+
+def merge_change(f: File, st: PathState, sandbox: bool, state: HostState
+                 ) -> tuple[FileChange, bytes, str]:
+    """A file openclaw shares with its program: its keys merged into the host's copy. The diff
+    shows openclaw's keys only (the rest may hold the program's own credentials)."""
+    exists = st.exists and st.kind == "f"
+    m = merge(f, state.merge_current.get(f.path) if exists else None,
+              state.active.get(f.path, ()))
+    if m.error:
+        return FileChange(f.path, "ok"), b"", f"{f.path}: {m.error}; left untouched"
+    if not exists:
+        return (FileChange(f.path, "create", created=_described(f.mode, f.owner, f.group,
+                                                                 sandbox),
+                           diff=unified(f"{f.path} (openclaw's keys)", b"", m.after.encode())),
+                m.content, "")
+    mode, owner = _meta(st, f.mode, f.owner, f.group, sandbox)
+    diff = unified(f"{f.path} (openclaw's keys)", m.before.encode(), m.after.encode()) \
+        if m.changed else ""
+    action = "update" if (diff or mode or owner) else "ok"
+    return FileChange(f.path, action, diff=diff, mode=mode, owner=owner), m.content, ""
 
 
 def _described(mode: int, owner: str, group: str, sandbox: bool) -> str:

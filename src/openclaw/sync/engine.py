@@ -221,7 +221,8 @@ def deploy_current_host(project: Any, values: dict[str, str]) -> None:
     REDACT.add(salt)
     state = probe.parse_state(plan, host.get_fact(
         RemoteScript, probe.state_script(plan, env.owner, env.group, salt)))
-    differ = [f.path for f in plan.files if not f.sensitive and f.path in state.paths
+    differ = [f.path for f in plan.files if not f.sensitive and not f.merge
+              and f.path in state.paths
               and state.paths[f.path].exists and state.paths[f.path].sha256 != f.sha256]
     contents = probe.parse_content(plan, differ, host.get_fact(
         RemoteScript, probe.content_script(plan, differ))) if differ else {}
@@ -235,5 +236,6 @@ def deploy_current_host(project: Any, values: dict[str, str]) -> None:
     staging = f"/tmp/openclaw-stage-{pysecrets.token_hex(8)}"
     script = install.install_script(plan, changes, staging, paths, token,
                                     own_lock=f"pyinfra CLI on {socket.gethostname()}")
-    sync_host(staging=staging, bundle=install.bundle(paths, desired) if paths else None,
+    sync_host(staging=staging, bundle=install.bundle(paths, {**desired, **changes.merged})
+              if paths else None,
               script=script, name="openclaw: install files and run unit steps")

@@ -82,6 +82,14 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
         "  fi",
         "}",
     ]
+    for path, sha in sorted(changes.expect.items()):
+        # Merged against the copy read at plan time: if its program rewrote it since, stop
+        # before anything is written rather than lose what it wrote.
+        target = _q(plan.target(path))
+        now = f"$(if [ -f {target} ]; then sha256sum <{target} | cut -c1-64; fi)"
+        lines.append(f"[ \"{now}\" = {_q(sha)} ] || "
+                     f"{{ echo {_q(path + ' changed on the host since plan; run again')} >&2; "
+                     "exit 1; }")
     for account in changes.accounts:
         kind, name = account.split(" ", 1)
         if kind == "group":

@@ -4,6 +4,7 @@ script and parses its output."""
 
 from __future__ import annotations
 
+import base64
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -32,6 +33,10 @@ class HostState:
     units: dict[str, tuple[str, str]] = field(default_factory=dict)  # (enabled, active)
     accounts: dict[str, bool] = field(default_factory=dict)  # "passwd:x"/"group:x" -> exists
     lock: str = ""
+    # Merged files (by logical path): their current bytes, and the budget check's providers
+    # in force for each.
+    merge_current: dict[str, bytes] = field(default_factory=dict)
+    active: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def _q(value: str) -> str:
@@ -47,6 +52,8 @@ def state_script(plan: HostPlan, user: str, group: str, salt: str) -> str:
     secrets = " ".join(_q(plan.target(f.path)) for f in plan.files if f.sensitive)
     units = " ".join(_q(u.name) for u in plan.units)
     lock = _q(plan.target(LOCK_PATH))
+    merged = " ".join(_q(plan.target(f.path)) for f in plan.files if f.merge)
+    active = " ".join(_q(plan.target(f.merge_active)) for f in plan.files if f.merge_active)
     return f"""export LC_ALL=C
 printf 'WHOAMI\\t%s\\n' "$(id -un)"
 if [ -d /run/systemd/system ]; then echo 'SYSTEMD	1'; else echo 'SYSTEMD	0'; fi
@@ -63,6 +70,12 @@ for p in {secrets}; do
     printf 'SECRET\\t%s\\t%s\\t' "$p" "${{line%%=*}}"
     printf '%s%s' {_q(salt)} "${{line#*=}}" | sha256sum
   done <"$p"
+done
+for p in {merged}; do
+  if [ -f "$p" ]; then printf 'MERGE\t%s\t' "$p"; base64 -w0 <"$p"; echo; fi
+done
+for p in {active}; do
+  if [ -f "$p" ]; then printf 'ACTIVE\t%s\t%s\n' "$p" "$(tr '\n\t' '  ' <"$p")"; fi
 done
 if [ -d /run/systemd/system ]; then
   systemctl show -p Id -p ActiveState -p UnitFileState -- {units} 2>/dev/null
@@ -88,6 +101,9 @@ def parse_state(plan: HostPlan, output: str) -> HostState:
     unit_states: dict[str, dict[str, str]] = {}
     current: dict[str, str] = {}
     accounts: dict[str, bool] = {}
+    actives = {plan.target(f.merge_active): f.path for f in plan.files if f.merge_active}
+    merge_current: dict[str, bytes] = {}
+    active: dict[str, tuple[str, ...]] = {}
     complete = False
     for line in output.splitlines():
         sha = _SHA.match(line)
@@ -112,6 +128,10 @@ def parse_state(plan: HostPlan, output: str) -> HostState:
         elif line.startswith(("ActiveState=", "UnitFileState=")):
             key, _, value = line.partition("=")
             current[key] = value
+        elif tag == "MERGE" and parts[1] in logical:
+            merge_current[logical[parts[1]]] = base64.b64decode(parts[2])
+        elif tag == "ACTIVE" and parts[1] in actives:
+            active[actives[parts[1]]] = tuple(parts[2].split())
         elif tag == "LOCK":
             lock = parts[1].strip()
         elif tag == "END":
@@ -128,7 +148,8 @@ def parse_state(plan: HostPlan, output: str) -> HostState:
     units = {u.name: (unit_states.get(u.name, {}).get("UnitFileState") or "not-found",
                       unit_states.get(u.name, {}).get("ActiveState") or "inactive")
              for u in plan.units} if systemd else {}
-    return HostState(systemd, user, paths, secrets, units, accounts, lock)
+    return HostState(systemd, user, paths, secrets, units, accounts, lock, merge_current,
+                     active)
 
 
 def content_script(plan: HostPlan, paths: list[str]) -> str:
@@ -143,7 +164,6 @@ done
 
 
 def parse_content(plan: HostPlan, paths: list[str], output: str) -> dict[str, bytes]:
-    import base64
     logical = {plan.target(p): p for p in paths}
     out: dict[str, bytes] = {}
     current: str | None = None

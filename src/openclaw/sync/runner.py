@@ -79,7 +79,7 @@ def plan_hosts(session: SessionLike, hosts: list[Host], plans: list[HostPlan],
     fetch: dict[str, list[str]] = {}
     for name, st in states.items():
         plan = by_name[name]
-        differ = [f.path for f in plan.files if not f.sensitive
+        differ = [f.path for f in plan.files if not f.sensitive and not f.merge
                   and st.paths.get(f.path, probe.PathState(False)).exists
                   and st.paths[f.path].kind == "f" and st.paths[f.path].sha256 != f.sha256]
         if differ:
@@ -199,7 +199,8 @@ def apply_changes(session: SessionLike, changes: list[HostChanges],
             continue
         paths = install.to_write(c)
         staging = f"/tmp/openclaw-stage-{pysecrets.token_hex(8)}"
-        bundle = install.bundle(paths, contents[c.host]) if paths else None
+        # Merged files: the bytes computed against the host's copy at plan time.
+        bundle = install.bundle(paths, {**contents[c.host], **c.merged}) if paths else None
         work[c.host] = (staging, bundle, install.install_script(c.plan, c, staging, paths,
                                                                  token, kind=kind))
     if work:

@@ -74,7 +74,8 @@ refs=()
 for i in "${!PROVIDER_NAMES[@]}"; do
   if [ -z "${EXHAUSTED[${PROVIDER_NAMES[$i]}]:-}" ]; then
     active+=("${PROVIDER_NAMES[$i]}")
-    refs+=("${MODEL_REFS[$i]}")
+    # Providers sharing one gateway model group share its reference: list it once.
+    [[ " ${refs[*]} " == *" ${MODEL_REFS[$i]} "* ]] || refs+=("${MODEL_REFS[$i]}")
   fi
 done
 previous=$(cat "$ACTIVE_PROVIDERS_FILE" 2>/dev/null || true)
