@@ -41,7 +41,8 @@ def test_compile_twice_identical_with_manifest(tmp_path: Path) -> None:
     content = (tmp_path / "a/us-east/agent-use1-01.example.com/opt/openclaw/config/.env")
     assert hashlib.sha256(content.read_bytes()).hexdigest() == env["sha256"]
     assert [u["name"] for u in host["units"]] == [
-        "openclaw-redis.service", "openclaw-llm-gateway.service", "openclaw-gateway.service", "openclaw-worker@1.service", "openclaw-worker@2.service",
+        "openclaw-redis.service", "openclaw-llm-gateway.service", "openclaw-gateway.service",
+        "openclaw-worker@1.service", "openclaw-worker@2.service",
         "openclaw-health-check.timer", "openclaw-budget-check.timer", "openclaw-backup.timer",
         "openclaw-dashboard.service"]
 
