@@ -35,16 +35,30 @@ system-deps:
 	fi
 
 # The real LiteLLM proxy for the gateway tests, at the version openclaw pins (the schema's
-# default), in its own virtualenv (about 750 MB), cached across runs like the container root.
+# default): its wheels (uploaded to the container hosts, which have no package index) and a
+# virtualenv made from them (about 750 MB), cached across runs like the container root.
 LITELLM_VERSION := 1.108.7
-LITELLM_VENV := /var/cache/openclaw-test/litellm-venv
+LITELLM_CACHE := /var/cache/openclaw-test
+LITELLM_VENV := $(LITELLM_CACHE)/litellm-venv
+LITELLM_WHEELS := $(LITELLM_CACHE)/litellm-wheels
+# The test hosts run Debian 12's Python 3.11.2, where redis needs async-timeout
+# (python_full_version < "3.11.3"); `pip download --python-version` does not evaluate that
+# marker, so the wheel is named here.
+HOST_ONLY_WHEELS := 'async-timeout>=4.0.3'
 gateway-venv:
+	@test -f $(LITELLM_WHEELS)/.complete-$(LITELLM_VERSION) || { \
+	  echo "downloading litellm[proxy]==$(LITELLM_VERSION) wheels into $(LITELLM_WHEELS)"; \
+	  rm -rf $(LITELLM_WHEELS) && mkdir -p $(LITELLM_WHEELS) && \
+	  $(PYTHON) -m pip download -q --only-binary=:all: -d $(LITELLM_WHEELS) \
+	    'litellm[proxy]==$(LITELLM_VERSION)' $(HOST_ONLY_WHEELS) 2>&1 | \
+	    { grep -v "^WARNING: Location" || true; } && \
+	  test -n "$$(ls $(LITELLM_WHEELS)/litellm-*.whl)" && \
+	  touch $(LITELLM_WHEELS)/.complete-$(LITELLM_VERSION); }
 	@test -f $(LITELLM_VENV)/.installed-$(LITELLM_VERSION) || { \
 	  echo "installing litellm[proxy]==$(LITELLM_VERSION) into $(LITELLM_VENV)"; \
-	  rm -rf $(LITELLM_VENV) && mkdir -p $(dir $(LITELLM_VENV)) && \
-	  $(PYTHON) -m venv $(LITELLM_VENV) && \
-	  $(LITELLM_VENV)/bin/pip install -q 'litellm[proxy]==$(LITELLM_VERSION)' 2>&1 | \
-	    grep -v "^WARNING: Location" || true; \
+	  rm -rf $(LITELLM_VENV) && $(PYTHON) -m venv $(LITELLM_VENV) && \
+	  $(LITELLM_VENV)/bin/pip install -q --no-index --find-links $(LITELLM_WHEELS) \
+	    'litellm[proxy]==$(LITELLM_VERSION)' && \
 	  test -x $(LITELLM_VENV)/bin/litellm && \
 	  touch $(LITELLM_VENV)/.installed-$(LITELLM_VERSION); }
 

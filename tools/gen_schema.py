@@ -396,7 +396,8 @@ PROPS: J = {
                         "proxy into its own virtualenv: from the package index, from wheels "
                         "the controller uploads (hosts without internet), or none where it "
                         "is pre-installed.", "index"),
-            "version": d({"type": "string", "pattern": r"^[0-9][A-Za-z0-9.+-]*$"},
+            "version": d({"type": "string", "pattern": r"^[0-9][A-Za-z0-9.+-]*$",
+                          "x-hint": "an exact version such as 1.108.7"},
                          "The pinned litellm version.", "1.108.7"),
             "wheels": d({"type": "string", "minLength": 1}, "Controller directory of wheels "
                         "for method: wheels (relative to this file)."),

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import math
 import secrets as pysecrets
+import shlex
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from openclaw.compile import HostPlan, compile_fleet
 from openclaw.errors import OpenclawError
 from openclaw.inventory import Host
+from openclaw.model import Config
 from openclaw.project import Project
 from openclaw.sync import runner
 from openclaw.sync.changes import HostChanges
@@ -257,6 +259,18 @@ def rollback(project: Project, progress: Callable[[str], None],
 FAILOVER = "/config/failover.json"
 
 
+def _wheels(cfg: Config, config_path: str) -> bytes | None:
+    """The gateway's wheels for hosts without the package index (install method wheels)."""
+    from openclaw.sync import packages
+    gw = cfg.llm_gateway
+    if gw.install_method != "wheels" or not gw.wheels:
+        return None
+    folder = (Path(config_path).parent / gw.wheels).resolve()
+    if not any(folder.glob("litellm-*.whl")):
+        raise OpenclawError(f"llm_gateway.install.wheels: no litellm wheel in {folder}")
+    return packages.wheels_bundle(folder)
+
+
 def bootstrap(project: Project, config_path: str, region: str,
               progress: Callable[[str], None], show_plan: Callable[[list[HostChanges]], None],
               confirm: Callable[[list[HostChanges]], bool], rollout: Rollout = Rollout(),
@@ -274,15 +288,15 @@ def bootstrap(project: Project, config_path: str, region: str,
     mine = [p for p in plans if p.region == region]
     if not mine:
         raise OpenclawError(f"region {region!r} has no hosts in the inventory")
+    wheels = _wheels(cfg, config_path)  # checked before any host is touched
     token = pysecrets.token_hex(12)
     with _hold(project, plans, token, progress) as held:
         session, locked = held.session, held.locked
         progress("reading host state")
         changes = runner.plan_hosts(session, hosts, locked, values)
-        probes = session.shell({p.host: packages.probe_script(cfg.service) for p in mine
+        probes = session.shell({p.host: packages.probe_script(cfg, p.root) for p in mine
                                 if p in locked})
-        steps = {n: packages.missing(cfg.service, o.stdout) for n, o in probes.items()
-                 if o.ok}
+        steps = {n: packages.missing(cfg, o.stdout) for n, o in probes.items() if o.ok}
         shaped: list[HostChanges] = []
         for c in changes:
             if c.region == region:
@@ -304,8 +318,14 @@ def bootstrap(project: Project, config_path: str, region: str,
         need = {c.host: list(c.packages) for c in shaped if c.packages and not c.error}
         if need:
             progress("installing packages")
-            for name, o in session.shell({n: packages.install_script(cfg.service, s)
-                                          for n, s in need.items()}).items():
+            roots = {p.host: p.root for p in plans}
+            work = {n: (f"/tmp/openclaw-stage-{pysecrets.token_hex(8)}",
+                        wheels if any(x.startswith("llm-gateway ") for x in s) else None,
+                        packages.install_script(cfg, s, roots[n])) for n, s in need.items()}
+            # The staging directory is $S for the script, as for apply.
+            work = {n: (st, b, f"S={shlex.quote(st)}\ntrap 'rm -rf \"$S\"' EXIT\n{sc}")
+                    for n, (st, b, sc) in work.items()}
+            for name, o in session.apply(work).items():
                 if not (o.ok and "INSTALLED" in o.stdout):
                     results[name] = runner.HostResult(
                         name, region, "failed",

@@ -59,9 +59,8 @@ class Gateway:
             target = Path(self.plan.target(f.path))
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(f.content)
-        venv = Path(self.plan.target(f"{self.cfg.service.root}/llm-gateway"))
-        venv.rmdir()
-        venv.symlink_to(VENV)  # the install step's result, made once per machine
+        # What bootstrap's install step leaves, made once per machine (make gateway-venv).
+        Path(self.plan.target(f"{self.cfg.service.root}/llm-gateway/current")).symlink_to(VENV)
         self.tmp, self.secrets = tmp, secrets
         self.procs: list[subprocess.Popen[bytes]] = []
         self.port = self.cfg.llm_gateway.port

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from tests.gateway.conftest import MASTER_KEY, Gateway, free_port
-from tests.gateway.provider import FakeProvider
+from tests.hosts.fake.provider import FakeProvider
 
 SECRETS = {"PRIMARY_API_KEY": "sk-primary-test", "SECONDARY_API_KEY": "sk-secondary-test",
            "LITELLM_MASTER_KEY": MASTER_KEY}

@@ -1,34 +1,70 @@
-"""What bootstrap installs before the artifacts: Debian packages, and OpenClaw itself."""
+"""What bootstrap installs before the artifacts: Debian packages, OpenClaw itself, and the
+LLM gateway (LiteLLM, pinned, in its own virtualenv under the root)."""
 
 from __future__ import annotations
 
+import io
 import shlex
+import tarfile
+from pathlib import Path
 
-from openclaw.model import Service
+from openclaw.compile import llm_gateway
+from openclaw.model import Config
+
+LITELLM = "litellm[proxy]"
 
 
-def probe_script(svc: Service) -> str:
-    """One command: which packages are missing, and whether openclaw is installed."""
-    pkgs = " ".join(shlex.quote(p) for p in svc.packages)
+def debian_packages(cfg: Config) -> list[str]:
+    """The configured packages and what the configured features need."""
+    extra: list[str] = []
+    gw = cfg.llm_gateway
+    if gw.enabled and gw.install_method != "none":
+        extra.append("python3-venv")
+    if llm_gateway.uses_redis(cfg):
+        extra.append("redis-server")
+    return list(dict.fromkeys([*cfg.service.packages, *extra]))
+
+
+def venv_dir(cfg: Config) -> str:
+    """One virtualenv per version; `current` points at the one the unit runs, so an upgrade
+    swaps a symlink and never touches the running proxy's files."""
+    return f"{cfg.service.root}/llm-gateway/litellm-{cfg.llm_gateway.version}"
+
+
+def probe_script(cfg: Config, root: str = "/") -> str:
+    """One command: which packages are missing, whether openclaw and the gateway are in."""
+    pkgs = " ".join(shlex.quote(p) for p in debian_packages(cfg))
+    venv = shlex.quote(_under(root, venv_dir(cfg)))
+    current = shlex.quote(_under(root, f"{cfg.service.root}/llm-gateway/current"))
     return f"""for p in {pkgs}; do
   dpkg-query -W -f='${{Status}}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
     printf 'MISSING\\t%s\\n' "$p"
 done
 if command -v openclaw >/dev/null 2>&1; then echo 'OPENCLAW	present'; fi
+if [ -x {venv}/bin/litellm ] && [ "$(readlink {current})" = {venv} ]; then
+  echo 'LITELLM	present'
+fi
 echo END
 """
 
 
-def missing(svc: Service, output: str) -> list[str]:
-    """Steps bootstrap must take: 'package X', 'openclaw (npm VERSION)'."""
+def missing(cfg: Config, output: str) -> list[str]:
+    """Steps bootstrap must take: 'package X', 'openclaw (npm VERSION)', 'llm-gateway ...'."""
+    svc, gw = cfg.service, cfg.llm_gateway
     lines = output.splitlines()
     steps = [f"package {x.split(chr(9), 1)[1]}" for x in lines if x.startswith("MISSING\t")]
     if svc.openclaw_install == "npm" and "OPENCLAW\tpresent" not in lines:
         steps.append(f"openclaw (npm {svc.openclaw_version})")
+    if gw.enabled and gw.install_method != "none" and "LITELLM\tpresent" not in lines:
+        source = "uploaded wheels" if gw.install_method == "wheels" else "the package index"
+        steps.append(f"llm-gateway (litellm {gw.version} from {source})")
     return steps
 
 
-def install_script(svc: Service, steps: list[str]) -> str:
+def install_script(cfg: Config, steps: list[str], root: str = "/") -> str:
+    """Runs from the staging directory ($S) the controller made; wheels, when uploaded, are
+    in $S/bundle.tar."""
+    svc, gw = cfg.service, cfg.llm_gateway
     pkgs = [s.split(" ", 1)[1] for s in steps if s.startswith("package ")]
     lines = ["set -eu", "export DEBIAN_FRONTEND=noninteractive"]
     if pkgs:
@@ -37,5 +73,38 @@ def install_script(svc: Service, steps: list[str]) -> str:
                   + " ".join(shlex.quote(p) for p in pkgs)]
     if any(s.startswith("openclaw ") for s in steps):
         lines.append(f"npm install -g {shlex.quote('openclaw@' + svc.openclaw_version)}")
+    if any(s.startswith("llm-gateway ") for s in steps):
+        venv = _under(root, venv_dir(cfg))
+        current = _under(root, f"{svc.root}/llm-gateway/current")
+        spec = shlex.quote(f"{LITELLM}=={gw.version}")
+        source = ("--no-index --find-links \"$S/wheels\"" if gw.install_method == "wheels"
+                  else "")
+        lines += [
+            f"V={shlex.quote(venv)}",
+            # A half-made virtualenv from an earlier failure is started over.
+            "rm -rf \"$V\" && mkdir -p \"$(dirname \"$V\")\"",
+            *(["mkdir \"$S/wheels\" && tar -xf \"$S/bundle.tar\" -C \"$S/wheels\""]
+              if gw.install_method == "wheels" else []),
+            f"{shlex.quote(gw.python)} -m venv \"$V\"",
+            f"\"$V/bin/pip\" install -q --disable-pip-version-check --no-input {source} "
+            f"{spec} >\"$V.log\" 2>&1 || {{ tail -n 5 \"$V.log\" >&2; rm -rf \"$V\"; exit 1; }}",
+            "rm -f \"$V.log\"",
+            # Swap the symlink atomically: the unit runs `current`.
+            f"ln -sfn \"$V\" {shlex.quote(current)}.new && "
+            f"mv -T {shlex.quote(current)}.new {shlex.quote(current)}",
+        ]
     lines.append("echo INSTALLED")
     return "\n".join(lines) + "\n"
+
+
+def wheels_bundle(directory: Path) -> bytes:
+    """The wheels the controller uploads for hosts without the package index."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as tar:
+        for wheel in sorted(directory.glob("*.whl")):
+            tar.add(wheel, arcname=wheel.name)
+    return buf.getvalue()
+
+
+def _under(root: str, path: str) -> str:
+    return path if root == "/" else root.rstrip("/") + path

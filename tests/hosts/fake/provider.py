@@ -56,7 +56,7 @@ class FakeProvider:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
@@ -73,3 +73,17 @@ class FakeProvider:
     @property
     def completions(self) -> int:
         return sum(1 for c in self.calls if c["path"].endswith("/chat/completions"))
+
+
+def main() -> None:
+    """Run one on 127.0.0.1:PORT until killed (inside a test host): provider.py NAME PORT."""
+    import sys
+    import time
+    fake = FakeProvider(sys.argv[1], port=int(sys.argv[2]))
+    with fake:
+        while True:
+            time.sleep(3600)
+
+
+if __name__ == "__main__":
+    main()

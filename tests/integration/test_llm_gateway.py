@@ -1,0 +1,153 @@
+"""The LLM gateway on a real systemd host: bootstrap installs LiteLLM (pinned) into its own
+virtualenv from wheels the controller uploads (the host has no package index), the proxy
+and its Redis run under systemd as the service user, listen on loopback only, and a request
+through the gateway reaches the (fake) provider with the key from the .env; OpenClaw's own
+openclaw.json points at the gateway and keeps what OpenClaw wrote."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.hosts.nspawn import Container, containers, make_key
+from tests.integration.conftest import FAKE, OPENCLAW, require_tools
+
+pytestmark = pytest.mark.integration
+WHEELS = Path(os.environ.get("OPENCLAW_TEST_WHEELS", "/var/cache/openclaw-test/litellm-wheels"))
+SECRETS = {"OCTEST_PROVIDER_KEY": "sk-canary-provider-Hy6Tg3", "OCTEST_MASTER_KEY":
+           "sk-canary-master-Lp0Qa7"}
+PROVIDER_PORT = 18998
+
+
+def config(path: Path) -> Path:
+    path.write_text(f"""version: 1
+service:
+  gateway:
+    command: /usr/bin/python3 /opt/fake/gateway.py
+    config_set_command: /usr/bin/true
+  worker: {{command: /bin/sleep infinity}}
+  packages: [curl]
+  openclaw_install: {{method: none}}
+llm_gateway:
+  enabled: true
+  port: 4000
+  master_key_env: LITELLM_MASTER_KEY
+  install: {{method: wheels, wheels: {WHEELS}}}
+routing:
+  providers:
+    - name: primary
+      model: test-model
+      endpoint: http://127.0.0.1:{PROVIDER_PORT}/v1
+      api_key_env: PRIMARY_API_KEY
+      timeout: 5s
+caching:
+  exact: {{enabled: true, ttl: 10m}}
+alerting:
+  channels:
+    - webhook: {{url: 'http://127.0.0.1:9/hook'}}
+secrets:
+  env:
+    PRIMARY_API_KEY: {{env: OCTEST_PROVIDER_KEY}}
+    LITELLM_MASTER_KEY: {{env: OCTEST_MASTER_KEY}}
+scaling:
+  agent_instances: {{min: 1, max: 2}}
+deployment:
+  rollout: {{batch_size: 1, health_timeout: 120s}}
+  regions:
+    - name: alpha
+      weight: 1.0
+""")
+    return path
+
+
+@pytest.fixture(scope="module")
+def host(tmp_path_factory: pytest.TempPathFactory
+         ) -> Iterator[tuple[Container, Path, Path, Path]]:
+    require_tools()
+    if not any(WHEELS.glob("litellm-*.whl")):
+        pytest.fail(f"no LiteLLM wheels in {WHEELS}: run `make gateway-venv` (make test does)")
+    workdir = tmp_path_factory.mktemp("gateway")
+    key = make_key(workdir)
+    with containers(1, workdir, key, extra_binds=[f"--bind-ro={FAKE}:/opt/fake"]) as hosts:
+        inventory = workdir / "inventory.yaml"
+        inventory.write_text(f"""defaults:
+  ssh_user: root
+  ssh_key: {key}
+  ssh_known_hosts: {workdir}/known_hosts
+regions:
+  alpha:
+    hosts:
+      node1: {{ssh_host: {hosts[0].ip}}}
+""")
+        # The provider listens on loopback inside the host's own network namespace.
+        provider = subprocess.Popen(
+            ["ip", "netns", "exec", hosts[0].netns, sys.executable,
+             str(FAKE / "provider.py"), "primary", str(PROVIDER_PORT)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            yield hosts[0], key, config(workdir / "openclaw.yaml"), inventory
+        finally:
+            provider.terminate()
+            provider.wait(10)
+
+
+def openclaw(cfg: Path, inventory: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([OPENCLAW, *args, "-c", str(cfg), "-i", str(inventory)],
+                          capture_output=True, text=True, timeout=600,
+                          stdin=subprocess.DEVNULL, env={**os.environ, **SECRETS})
+
+
+def test_bootstrap_installs_and_runs_the_gateway(host: tuple[Container, Path, Path, Path]
+                                                 ) -> None:
+    node, key, cfg, inventory = host
+
+    def sh(command: str) -> str:
+        return node.ssh(command, key, timeout=120).stdout
+
+    # OpenClaw was onboarded before openclaw arrived: its own keys must survive.
+    sh("mkdir -p /opt/openclaw/state/openclaw && printf '%s' "
+       "'{channels: {telegram: {botToken: \"1:own-canary\"}}, // OpenClaw wrote this\n}' "
+       "> /opt/openclaw/state/openclaw/openclaw.json")
+    r = openclaw(cfg, inventory, "bootstrap", "--region", "alpha", "--yes")
+    out = r.stdout + r.stderr
+    assert r.returncode == 0, out
+    assert "llm-gateway (litellm 1.108.7 from uploaded wheels)" in out
+    assert not any(v in out for v in SECRETS.values())
+
+    venv = "/opt/openclaw/llm-gateway/litellm-1.108.7"
+    assert sh("readlink /opt/openclaw/llm-gateway/current").strip() == venv
+    assert "Version: 1.108.7" in sh(f"{venv}/bin/pip show litellm")
+    for unit in ("openclaw-llm-gateway.service", "openclaw-redis.service"):
+        shown = sh(f"systemctl show -p ActiveState -p User --value {unit}").split()
+        assert shown == ["active", "milkbot"], unit
+        pid = sh(f"systemctl show -p MainPID --value {unit}").strip()
+        assert sh(f"ps -o user= -p {pid}").strip() == "milkbot"
+    # Loopback only: nothing of the gateway's listens on another address.
+    listening = sh("ss -Hltn")
+    assert "127.0.0.1:4000" in listening and "127.0.0.1:6390" in listening
+    assert "0.0.0.0:4000" not in listening and "*:4000" not in listening
+
+    ask = ("curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' "
+           "-H 'Authorization: Bearer " + SECRETS["OCTEST_MASTER_KEY"] + "' "
+           "-d '{\"model\": \"primary\", \"messages\": [{\"role\": \"user\", "
+           "\"content\": \"hi\"}]}' http://127.0.0.1:4000/v1/chat/completions")
+    assert sh(ask) == "200"
+    assert sh(ask) == "200"  # the second one from Redis
+    assert sh("redis-cli -p 6390 --scan --pattern 'openclaw:*' | wc -l").strip() != "0"
+
+    doc = json.loads(sh("cat /opt/openclaw/state/openclaw/openclaw.json"))
+    assert doc["channels"] == {"telegram": {"botToken": "1:own-canary"}}
+    assert doc["agents"]["defaults"]["model"]["primary"] == "llm-gateway/primary"
+    assert doc["models"]["providers"]["llm-gateway"]["baseUrl"] == "http://127.0.0.1:4000/v1"
+    assert sh("stat -c '%U %a' /opt/openclaw/state/openclaw/openclaw.json").strip() == \
+        "milkbot 600"
+
+    r = openclaw(cfg, inventory, "bootstrap", "--region", "alpha", "--yes")
+    assert r.returncode == 0 and "bootstrap: 0 changed, 1 unchanged, 0 failed" in r.stdout, \
+        r.stdout + r.stderr
