@@ -300,6 +300,11 @@ def semantic_cache_store(ctx: Context) -> Iterator[Finding]:
                      "vector-capable store (cache_backend: redis-stack or qdrant); with "
                      f"{ctx.get('caching', 'cache_backend')} requests pass uncached",
                      "W001", severity=WARNING)
+    elif ctx.get("caching", "semantic", "enabled") and ctx.get("llm_gateway", "enabled"):
+        yield ctx.at(("caching", "semantic", "enabled"), "the LLM gateway compiles the exact "
+                     "cache only: openclaw provisions Debian's Redis, which has no vector "
+                     f"search, not {ctx.get('caching', 'cache_backend')}; requests are not "
+                     "cached by meaning", "W002", severity=WARNING)
 
 
 @rule

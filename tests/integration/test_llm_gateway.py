@@ -124,8 +124,9 @@ def test_bootstrap_installs_and_runs_the_gateway(host: tuple[Container, Path, Pa
     assert sh("readlink /opt/openclaw/llm-gateway/current").strip() == venv
     assert "Version: 1.108.7" in sh(f"{venv}/bin/pip show litellm")
     for unit in ("openclaw-llm-gateway.service", "openclaw-redis.service"):
-        shown = sh(f"systemctl show -p ActiveState -p User --value {unit}").split()
-        assert shown == ["active", "milkbot"], unit
+        shown = sh(f"systemctl show -p ActiveState -p User {unit}").split()
+        assert sorted(shown) == ["ActiveState=active", "User=milkbot"], \
+            sh(f"journalctl --no-pager -n 40 -u {unit}")
         pid = sh(f"systemctl show -p MainPID --value {unit}").strip()
         assert sh(f"ps -o user= -p {pid}").strip() == "milkbot"
     # Loopback only: nothing of the gateway's listens on another address.

@@ -49,11 +49,9 @@ def env_names(cfg: Config) -> list[str]:
 
 
 def uses_redis(cfg: Config) -> bool:
-    return cfg.llm_gateway.enabled and (cfg.caching.exact_enabled or _semantic(cfg))
-
-
-def _semantic(cfg: Config) -> bool:
-    return cfg.caching.semantic_enabled and cfg.caching.backend == "redis-stack"
+    """Redis holds the exact cache (and then cooldowns and budget counters). The semantic
+    cache is never compiled: it needs a vector store openclaw does not provision (W001/W002)."""
+    return cfg.llm_gateway.enabled and cfg.caching.exact_enabled
 
 
 def _budget_for(cfg: Config, provider: str) -> Budget | None:
@@ -130,12 +128,9 @@ def _cache(cfg: Config) -> dict[str, Any]:
     gw, c = cfg.llm_gateway, cfg.caching
     if not uses_redis(cfg):
         return {}
-    params: dict[str, Any] = {"type": "redis", "host": "127.0.0.1", "port": gw.redis_port,
-                              "namespace": "openclaw", "ttl": _num(c.exact_ttl)}
-    if _semantic(cfg):
-        params.update(type="redis-semantic", similarity_threshold=c.semantic_similarity,
-                      ttl=_num(c.semantic_ttl))
-    return {"cache": True, "cache_params": params}
+    return {"cache": True, "cache_params": {
+        "type": "redis", "host": "127.0.0.1", "port": gw.redis_port, "namespace": "openclaw",
+        "ttl": _num(c.exact_ttl)}}
 
 
 def litellm_config(cfg: Config) -> dict[str, Any]:
