@@ -120,15 +120,13 @@ def apply(project: Project, config_path: str, progress: Callable[[str], None],
           ) -> LiveRun:
     """Plan every selected host, confirm once, then roll out region by region (in the order
     of deployment.regions), batch by batch, each batch behind a health gate."""
-    from openclaw.sync import gate
     cfg = project.config
     plans = list(compile_fleet(cfg, project.inventory))
     values = _secrets(project, config_path)
     hosts = list(project.inventory.hosts)
     token = pysecrets.token_hex(12)
     size = rollout.batch_size or cfg.deployment.batch_size
-    gate_script = gate.gate_script(cfg.service.gateway_port,
-                                   f"{cfg.service.root}/logs/health-check.json")
+    gate_script = _gate(cfg)
     with _hold(project, plans, token, progress) as held:
         session, locked = held.session, held.locked
         progress("reading host state")
@@ -259,6 +257,19 @@ def rollback(project: Project, progress: Callable[[str], None],
 FAILOVER = "/config/failover.json"
 
 
+def _gate(cfg: Config) -> str:
+    """The health gate: the gateway, and the LLM gateway with its Redis when they run."""
+    from openclaw.compile import llm_gateway
+    from openclaw.sync import gate
+    gw = cfg.llm_gateway
+    services = ("openclaw-gateway.service",
+                *(("openclaw-redis.service",) if llm_gateway.uses_redis(cfg) else ()),
+                *(("openclaw-llm-gateway.service",) if gw.enabled else ()))
+    return gate.gate_script(cfg.service.gateway_port,
+                            f"{cfg.service.root}/logs/health-check.json", services=services,
+                            llm_port=gw.port if gw.enabled else None)
+
+
 def _wheels(cfg: Config, config_path: str) -> bytes | None:
     """The gateway's wheels for hosts without the package index (install method wheels)."""
     from openclaw.sync import packages
@@ -280,7 +291,7 @@ def bootstrap(project: Project, config_path: str, region: str,
     region knows its peers. Running it again changes nothing."""
     from dataclasses import replace
 
-    from openclaw.sync import gate, packages
+    from openclaw.sync import packages
     cfg = project.config
     plans = list(compile_fleet(cfg, project.inventory))
     values = _secrets(project, config_path)
@@ -332,8 +343,7 @@ def bootstrap(project: Project, config_path: str, region: str,
                         error=f"package install failed: {o.error.strip()[-300:]}")
         ok_names = {c.host for c in shaped if c.region == region and not c.error
                     and results[c.host].status != "failed"}
-        gate_script = gate.gate_script(cfg.service.gateway_port,
-                                       f"{cfg.service.root}/logs/health-check.json")
+        gate_script = _gate(cfg)
         ours = [replace(c, packages=()) for c in shaped if c.host in ok_names]
         failed: list[str] = []
         size = rollout.batch_size or cfg.deployment.batch_size

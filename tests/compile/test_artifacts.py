@@ -53,7 +53,10 @@ def test_verify_root_catches_a_real_problem(tmp_path: Path) -> None:
 @pytest.mark.parametrize("case, plan", _first_hosts(), ids=CASES)
 def test_gateway_exposure(case: str, plan: HostPlan, tmp_path: Path) -> None:
     root = verify_root(plan, tmp_path / "root")
-    for unit in ("openclaw-gateway.service", "openclaw-worker@1.service"):
+    names = {f.path.rsplit("/", 1)[1] for f in plan.files}
+    gateway = [u for u in ("openclaw-llm-gateway.service", "openclaw-redis.service")
+               if u in names]
+    for unit in ("openclaw-gateway.service", "openclaw-worker@1.service", *gateway):
         r = subprocess.run(["systemd-analyze", "security", "--offline=yes", f"--root={root}",
                             unit], capture_output=True, text=True)
         m = re.search(r"Overall exposure level for \S+: ([0-9.]+)", r.stdout + r.stderr)

@@ -20,6 +20,9 @@ SUITE = "bookworm"
 SOURCES = "/etc/apt/sources.list.d/debian.sources"
 HOOKS = (
     'rm -f "$1/etc/hostname"',  # so that --hostname applies
+    # as on any installed Debian host (mmdebstrap writes none): LiteLLM resolves "localhost"
+    'printf "127.0.0.1\\tlocalhost\\n::1\\tlocalhost ip6-localhost ip6-loopback\\n" '
+    '> "$1/etc/hosts"',
     'chroot "$1" useradd --create-home --shell /bin/bash deploy',
     'echo "deploy ALL=(ALL) NOPASSWD:ALL" > "$1/etc/sudoers.d/deploy"',
     'chmod 0440 "$1/etc/sudoers.d/deploy"',
@@ -54,4 +57,8 @@ def rootfs() -> Path:
         (building / ".complete").write_text(_key() + "\n")
         shutil.rmtree(target, ignore_errors=True)
         building.rename(target)
+        # Roots of earlier package lists are never used again (about 300 MB each).
+        for old in CACHE.glob(f"rootfs-{SUITE}-*"):
+            if old != target and not old.name.endswith(".building"):
+                shutil.rmtree(old, ignore_errors=True)
     return target

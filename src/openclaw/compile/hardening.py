@@ -36,12 +36,14 @@ BASE: tuple[tuple[str, str], ...] = (
 
 
 def hardening(level: str, writable: tuple[str, ...], *, network: bool = True,
-              systemctl: bool = False) -> tuple[tuple[str, str], ...]:
+              loopback: bool = False, systemctl: bool = False
+              ) -> tuple[tuple[str, str], ...]:
     """Directives for a service at a permission level.
 
     level none: loopback only; read_only: the workspace is read-only; limited: state, logs and
     workspace writable; unrestricted: the same sandbox, home directories readable.
     `systemctl` keeps what a helper needs to ask systemd about units (health checks).
+    `loopback`: IP sockets, but only to and from 127.0.0.0/8 and ::1 (a local server).
     """
     lines = list(BASE)
     if level == "unrestricted":
@@ -51,7 +53,7 @@ def hardening(level: str, writable: tuple[str, ...], *, network: bool = True,
                                                         "ProcSubset")]
     families = "AF_UNIX AF_INET AF_INET6" if network else "AF_UNIX"
     lines.append(("RestrictAddressFamilies", families))
-    if level == "none" or not network:
+    if level == "none" or not network or loopback:
         lines += [("IPAddressDeny", "any"), ("IPAddressAllow", "localhost")]
     lines.append(("ReadWritePaths", " ".join(writable)))
     return tuple(lines)

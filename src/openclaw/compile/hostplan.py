@@ -161,7 +161,7 @@ def compile_host(cfg: Config, host: Host, cache: Cache | None = None) -> HostPla
         add(f"{paths.config}/redis.conf", once(("redis", inside.root), lambda: render(
             "redis.conf.j2", host.name, **ctx)), 0o640, grp=group)
         unit("openclaw-redis.service", "openclaw-redis.service.j2",
-             hardening=hardening(level, (inside.redis,), network=False))
+             hardening=hardening(level, (inside.redis,), loopback=True))
 
     directories = (
         Directory(paths.root, 0o755, "root", "root"),
