@@ -69,7 +69,7 @@ def test_markdown_plan_is_a_pr_comment(tmp_path: Path) -> None:
     r = run(cwd, "plan", "--format", "markdown")
     assert r.returncode == 2
     assert r.stdout.startswith("### openclaw plan: 2 host(s), 2 with changes")
-    assert "| us-east | demo-us-east-1 | 26 | 0 | 0 | 0 | changes |" in r.stdout
+    assert "| us-east | demo-us-east-1 | 28 | 0 | 0 | 0 | changes |" in r.stdout
     assert r.stdout.count("<details>") == 2 and "```diff" in r.stdout
     assert "openclaw:" not in r.stdout  # progress goes to stderr only in text mode
 
@@ -96,3 +96,22 @@ def test_openclaws_own_config_is_merged_not_replaced(tmp_path: Path) -> None:
     conf.write_text(json.dumps(doc))
     r = run(cwd, "plan")
     assert r.returncode == 0, r.stdout
+
+
+def test_status_reads_each_hosts_reports(tmp_path: Path) -> None:
+    import json
+    import time
+    cwd = setup(tmp_path)
+    assert run(cwd, "apply", "--yes").returncode == 0
+    root = tmp_path / "hosts/demo-us-east-1/opt/openclaw"
+    (root / "logs/health-check.json").write_text(json.dumps({
+        "timestamp": int(time.time()) - 30, "healthy": True, "mode": "FULL", "error_rate": 0,
+        "checks": [], "breakers": {"minimax": {"state": "CLOSED"}}}))
+    (root / "state/budgets.state").write_text("daily_limit minimax 1000 100000 0.01\n")
+    page = tmp_path / "status.html"
+    r = run(cwd, "status", "--format", "json", "--html", str(page))
+    assert r.returncode == 2  # demo-eu-west-1 has no report yet
+    doc = json.loads(r.stdout)
+    assert [(h["host"], h["state"]) for h in doc["hosts"]] == [
+        ("demo-us-east-1", "ok"), ("demo-eu-west-1", "no report")]
+    assert "minimax in us-east: 1%" in page.read_text()

@@ -200,7 +200,9 @@ DEFS: J = {
     "log_destinations": obj({
         "local_file": d(DESCRIPTIVE, "Directory for log files."),
         "stdout": d(DESCRIPTIVE, "Log to stdout (the journal)."),
-        "remote": d(DESCRIPTIVE, "Remote destination, e.g. datadog or sentry."),
+        "remote": d(DESCRIPTIVE, "Remote destination: an http(s) URL of a "
+                    "systemd-journal-remote receiver is shipped to by systemd-journal-upload; "
+                    "a name such as datadog is only documentation (a warning says so)."),
     }),
     "metric_types": obj({k: {"type": ["string", "array"], "items": {"type": "string"}}
                          for k in ("counter", "gauge", "histogram")}),
@@ -465,10 +467,21 @@ PROPS: J = {
                           "metadata"], "Fields of a log record (documentation only)."),
         "destinations": kvlist("log_destinations", "Where logs go."),
         "retention": obj({
-            "local": d(ref("duration"), "Local retention.", "7 days"),
-            "remote": d(ref("duration"), "Remote retention.", "30 days"),
+            "local": d(ref("duration"), "Local retention: the journal's MaxRetentionSec= and "
+                       "the days logrotate keeps file logs.", "7 days"),
+            "remote": d(ref("duration"), "Remote retention (kept by the receiving end).",
+                        "30 days"),
         }),
-    }, title="Logging", desc="Structured logging (report 4.1)."),
+        "journal_max_use": d(ref("size"), "Disk the journal may use (SystemMaxUse=).", "1GB"),
+        "tracing": obj({
+            "endpoint": d(URL, "OTLP endpoint; the gateway and LLM-gateway units get the "
+                          "OpenTelemetry environment when it is set."),
+            "protocol": d({"enum": ["http/protobuf", "grpc"]}, "OTLP protocol.",
+                          "http/protobuf"),
+            "service_name": d(NAME, "OTEL_SERVICE_NAME prefix; each unit adds its role.",
+                              "openclaw"),
+        }),
+    }, title="Logging", desc="Structured logging and tracing (report 4.1)."),
     "metrics": obj({
         "types": kvlist("metric_types", "Metric names by type."),
         "aggregation": kvlist("metric_aggregation", "Aggregation periods."),

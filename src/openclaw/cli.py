@@ -184,6 +184,37 @@ def _progress(fmt: str, verbose: int) -> Callable[[str], None]:
 @main.command()
 @config_options
 @select_options
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format.")
+@click.option("--html", "html_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Also write a self-contained HTML page: the table and a chart of budget "
+                   "use per provider and region.")
+@click.option("-v", "--verbose", count=True, help="More detail on stderr.")
+@guarded
+def status(config: str, inventory: str | None, region: str | None, limit: tuple[str, ...],
+           fmt: str, html_file: str | None, verbose: int) -> None:
+    """The fleet from the operator's seat: health, mode, breakers, budget use, last check.
+
+    One command per host. Exit 0 when every host is ok, 2 when any is degraded, unhealthy,
+    stale or has no report yet, 1 when any is unreachable.
+    """
+    from openclaw import live
+    from openclaw.status import html, render
+    live.setup_logging(verbose)
+    project = load_selected(config, inventory, region, limit)
+    hosts = live.status(project, _progress(fmt, verbose))
+    sys.stdout.write(render.jsondoc(hosts) if fmt == "json" else render.text(hosts))
+    if html_file:
+        Path(html_file).write_text(html.page(hosts), encoding="utf-8")
+        click.echo(f"openclaw: wrote {html_file}", err=True)
+    if any(h.error for h in hosts):
+        sys.exit(1)
+    sys.exit(0 if all(h.state == "ok" for h in hosts) else 2)
+
+
+@main.command()
+@config_options
+@select_options
 @output_options
 @guarded
 def plan(config: str, inventory: str | None, region: str | None, limit: tuple[str, ...],

@@ -91,6 +91,33 @@ def plan(project: Project, config_path: str, progress: Callable[[str], None]) ->
     return LiveRun(changes)
 
 
+def status(project: Project, progress: Callable[[str], None]) -> list[Any]:
+    """Each host's status, in one command per host; unreachable hosts say so."""
+    from openclaw.status import probe
+    cfg = project.config
+    hosts = list(project.inventory.hosts)
+    progress(f"connecting to {len(hosts)} host(s)")
+    with _session(project) as session:
+        scripts = {h.name: probe.status_script(_under(h.root, cfg.service.root)) for h in hosts
+                   if h.name not in session.unreachable}
+        outcomes = session.shell(scripts)
+        unreachable = dict(session.unreachable)
+    out = []
+    for h in hosts:
+        o = outcomes.get(h.name)
+        if o is None or not o.ok:
+            why = unreachable.get(h.name) or (o.error.strip().splitlines()[-1][:200]
+                                              if o and o.error.strip() else "no answer")
+            out.append(probe.HostStatus(h.name, h.region, error=why))
+        else:
+            out.append(probe.parse(h.name, h.region, o.stdout, cfg.health_checks.interval))
+    return out
+
+
+def _under(root: str, path: str) -> str:
+    return path if root == "/" else root.rstrip("/") + path
+
+
 @dataclass(frozen=True)
 class Rollout:
     """How apply moves through the fleet."""

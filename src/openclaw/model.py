@@ -200,6 +200,16 @@ class Logging:
     remote: str | None
     retention_local: float
     retention_remote: float
+    journal_max_use: int = 1 << 30
+    otel_endpoint: str | None = None
+    otel_protocol: str = "http/protobuf"
+    otel_service: str = "openclaw"
+
+    @property
+    def remote_url(self) -> str | None:
+        """The remote destination when it is a URL journal-upload can ship to."""
+        r = self.remote or ""
+        return r if r.startswith(("http://", "https://")) else None
 
 
 @dataclass(frozen=True)
@@ -409,7 +419,10 @@ def build(d: dict[str, Any]) -> Config:
                         else None, dest.get("stdout") not in (None, False),
                         dest.get("remote") if isinstance(dest.get("remote"), str) else None,
                         units.duration(lg["retention"]["local"]),
-                        units.duration(lg["retention"]["remote"])),
+                        units.duration(lg["retention"]["remote"]),
+                        units.size(lg["journal_max_use"]),
+                        lg["tracing"].get("endpoint"), lg["tracing"]["protocol"],
+                        lg["tracing"]["service_name"]),
         metrics=Metrics(d["metrics"]["textfile"],
                         bool(d["metrics"]["aggregation"].get("per_minute")),
                         bool(d["metrics"]["aggregation"].get("per_hour")),

@@ -314,3 +314,13 @@ def llm_gateway_install(ctx: Context) -> Iterator[Finding]:
         yield ctx.at(("llm_gateway", "install", "method"), "install method 'wheels' needs "
                      "llm_gateway.install.wheels: the controller directory of the wheels",
                      "R018")
+
+
+@rule
+def remote_log_destination(ctx: Context) -> Iterator[Finding]:
+    dest = ctx.get("logging", "destinations") or {}
+    remote = dest.get("remote") if isinstance(dest, dict) else None
+    if isinstance(remote, str) and not remote.startswith(("http://", "https://")):
+        yield ctx.at(("logging", "destinations", "remote"), f"logs are not shipped to "
+                     f"{remote!r}: name the http(s) URL of a systemd-journal-remote receiver "
+                     "(or a collector that speaks its protocol)", "W003", severity=WARNING)

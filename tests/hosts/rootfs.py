@@ -14,7 +14,7 @@ CACHE = Path(os.environ.get("OPENCLAW_TEST_CACHE", "/var/cache/openclaw-test"))
 PACKAGES = ("systemd", "systemd-sysv", "dbus", "openssh-server", "python3", "iproute2",
             "procps", "curl", "sudo", "ca-certificates",
             # what bootstrap installs for the LLM gateway (the hosts have no package mirror)
-            "python3-venv", "redis-server")
+            "python3-venv", "redis-server", "logrotate")
 SUITE = "bookworm"
 # The machine's own apt sources: no mirror is named here.
 SOURCES = "/etc/apt/sources.list.d/debian.sources"

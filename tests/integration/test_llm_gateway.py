@@ -55,6 +55,10 @@ secrets:
   env:
     PRIMARY_API_KEY: {{env: OCTEST_PROVIDER_KEY}}
     LITELLM_MASTER_KEY: {{env: OCTEST_MASTER_KEY}}
+logging:
+  retention: {{local: 3 days}}
+  journal_max_use: 64MB
+  tracing: {{endpoint: 'http://127.0.0.1:4318', service_name: agents}}
 scaling:
   agent_instances: {{min: 1, max: 2}}
 deployment:
@@ -148,6 +152,20 @@ def test_bootstrap_installs_and_runs_the_gateway(host: tuple[Container, Path, Pa
     assert doc["models"]["providers"]["llm-gateway"]["baseUrl"] == "http://127.0.0.1:4000/v1"
     assert sh("stat -c '%U %a' /opt/openclaw/state/openclaw/openclaw.json").strip() == \
         "milkbot 600"
+
+    # logging and tracing: the journald drop-in in force, logrotate's file valid, the
+    # OpenTelemetry environment in both units.
+    merged = sh("systemd-analyze cat-config systemd/journald.conf")
+    assert "MaxRetentionSec=3d" in merged and "SystemMaxUse=64000000" in merged
+    assert sh("systemctl show -p ActiveState --value systemd-journald").strip() == "active"
+    rotate = node.ssh("logrotate -d /etc/logrotate.d/openclaw", key, check=False)
+    assert rotate.returncode == 0 and "error" not in rotate.stderr.lower(), rotate.stderr
+    for unit, role in (("openclaw-gateway.service", "gateway"),
+                       ("openclaw-llm-gateway.service", "llm-gateway")):
+        env = sh(f"systemctl show -p Environment --value {unit}")
+        assert "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318" in env
+        assert f"OTEL_SERVICE_NAME=agents-{role}" in env
+        assert "OTEL_RESOURCE_ATTRIBUTES=deployment.region=alpha,host.name=node1" in env
 
     r = openclaw(cfg, inventory, "bootstrap", "--region", "alpha", "--yes")
     assert r.returncode == 0 and "bootstrap: 0 changed, 1 unchanged, 0 failed" in r.stdout, \

@@ -76,9 +76,24 @@ def openclaw_managed(cfg: Config, log_dir: str,
         "gateway": {"port": cfg.service.gateway_port},
         "logging": {"level": cfg.logging.level, "consoleStyle": style,
                     "file": f"{log_dir}/openclaw.log",
-                    "redactSensitive": "tools" if cfg.safety.filter_sensitive else "off"},
+                    "redactSensitive": "tools" if cfg.safety.filter_sensitive else "off",
+                    **({"redactPatterns": redact_patterns(cfg.safety.filter_sensitive)}
+                       if cfg.safety.filter_sensitive else {})},
     }
     if cfg.llm_gateway.enabled:
         doc["models"] = {"providers": {cfg.llm_gateway.provider:
                                        llm_gateway.openclaw_provider(cfg)}}
     return doc
+
+
+# Setting redactPatterns replaces OpenClaw's own defaults, so the common credential shapes
+# are kept alongside the keys safety.output.filter_sensitive names.
+CREDENTIAL_SHAPES = (r"\bsk-[A-Za-z0-9_-]{16,}", r"\bBearer\s+[A-Za-z0-9._~+/=-]{16,}",
+                     r"\b\d{6,}:[A-Za-z0-9_-]{30,}")
+
+
+def redact_patterns(keys: tuple[str, ...]) -> list[str]:
+    """`api_key: xyz`, `"password"="xyz"`, `token=xyz` for each key, and credential shapes."""
+    import re
+    named = [rf"\b{re.escape(k)}[\"']?\s*[:=]\s*[\"']?[^\s\"',}}]+" for k in keys]
+    return [*named, *CREDENTIAL_SHAPES]

@@ -16,6 +16,9 @@ from openclaw.inventory import Host, Inventory
 from openclaw.model import Config
 
 UNIT_DIR = "/etc/systemd/system"
+JOURNALD_DROPIN = "/etc/systemd/journald.conf.d/openclaw.conf"
+JOURNAL_UPLOAD = "/etc/systemd/journal-upload.conf.d/openclaw.conf"
+LOGROTATE = "/etc/logrotate.d/openclaw"
 SCRIPTS = ("health-check.sh", "alert.sh", "budget-check.sh", "backup.sh")
 CHECKS = ("openclaw-health-check", "openclaw-budget-check", "openclaw-backup")
 
@@ -111,8 +114,12 @@ def compile_host(cfg: Config, host: Host, cache: Cache | None = None) -> HostPla
             cache[key] = make()
         return cache[key]
 
+    traced = ("openclaw-gateway.service", "openclaw-llm-gateway.service")
+
     def unit(name: str, template: str, **more: Any) -> None:
-        add(_unit_path(name), once(("unit", name, inside.root), lambda: render(
+        # With tracing on, these two name their host and region in their environment.
+        who = (host.name, host.region) if cfg.logging.otel_endpoint and name in traced else ()
+        add(_unit_path(name), once(("unit", name, inside.root, *who), lambda: render(
             template, host.name, **ctx, **more)), 0o644)
 
     writable = (inside.state, inside.logs) + (() if level == "read_only" else
@@ -162,6 +169,16 @@ def compile_host(cfg: Config, host: Host, cache: Cache | None = None) -> HostPla
             "redis.conf.j2", host.name, **ctx)), 0o640, grp=group)
         unit("openclaw-redis.service", "openclaw-redis.service.j2",
              hardening=hardening(level, (inside.redis,), loopback=True))
+
+    lg = cfg.logging
+    add(JOURNALD_DROPIN, once(("journald",), lambda: render(
+        "journald-openclaw.conf.j2", host.name, **ctx)), 0o644)
+    add(LOGROTATE, once(("logrotate", inside.root), lambda: render(
+        "logrotate-openclaw.j2", host.name, **ctx,
+        days=max(1, round(lg.retention_local / 86400)))), 0o644)
+    if lg.remote_url:
+        add(JOURNAL_UPLOAD, once(("upload",), lambda: render(
+            "journal-upload-openclaw.conf.j2", host.name, **ctx)), 0o644)
 
     directories = (
         Directory(paths.root, 0o755, "root", "root"),
@@ -228,6 +245,11 @@ def _units(cfg: Config, paths: Paths) -> tuple[Unit, ...]:
         for i in range(1, cfg.scaling.min_instances + 1)]
     units += [Unit(f"{name}.timer", restart_on=(_unit_path(f"{name}.timer"),))
               for name in CHECKS]
+    # journald reads its drop-ins at start; it is restarted, never enabled or started here.
+    units.append(Unit("systemd-journald.service", enable=False, start=False,
+                      restart_on=(JOURNALD_DROPIN,)))
+    if cfg.logging.remote_url:
+        units.append(Unit("systemd-journal-upload.service", restart_on=(JOURNAL_UPLOAD,)))
     if cfg.service.dashboard_enabled:
         units.append(Unit("openclaw-dashboard.service", restart_on=(
             _unit_path("openclaw-dashboard.service"), env)))

@@ -18,6 +18,8 @@ from openclaw.review.compare import Group, HostDelta, compare, group
 from openclaw.review.policy import SettingChange, inventory_changes, summarize
 from openclaw.validate import check_all
 
+UNITS = "/etc/systemd/system/"  # unit files; other files under /etc/systemd are not units
+
 
 @dataclass
 class Side:
@@ -142,7 +144,7 @@ def build_report(base: Side, head: Side, base_label: str, head_label: str,
 def unit_findings(groups: list[Group], base: list[HostPlan], head: list[HostPlan]
                   ) -> list[str]:
     """systemd-analyze on the changed units of one host per group of identical changes."""
-    if not any(g.delta and any(f.path.startswith("/etc/systemd/") for f in g.delta.files)
+    if not any(g.delta and any(f.path.startswith(UNITS) for f in g.delta.files)
                for g in groups):
         return []
     if not systemd_check.available():
@@ -155,7 +157,7 @@ def unit_findings(groups: list[Group], base: list[HostPlan], head: list[HostPlan
         d = g.delta
         if d is None or d.host not in new:
             continue
-        units = [f.path.lstrip("/") for f in d.files if f.path.startswith("/etc/systemd/")
+        units = [f.path.lstrip("/") for f in d.files if f.path.startswith(UNITS)
                  and f.action != "remove"]
         if not units:
             continue

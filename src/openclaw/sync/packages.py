@@ -16,7 +16,9 @@ LITELLM = "litellm[proxy]"
 
 def debian_packages(cfg: Config) -> list[str]:
     """The configured packages and what the configured features need."""
-    extra: list[str] = []
+    extra: list[str] = ["logrotate"]  # minimal installs lack it; file logs need it
+    if cfg.logging.remote_url:
+        extra.append("systemd-journal-remote")  # systemd-journal-upload
     gw = cfg.llm_gateway
     if gw.enabled and gw.install_method != "none":
         extra.append("python3-venv")
