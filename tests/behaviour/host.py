@@ -8,30 +8,37 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from openclaw.compile import compile_host
+from openclaw.compile import HostPlan, compile_host
+from openclaw.model import Config
 from openclaw.project import load
 
 SECRETS = {"PRIMARY_API_KEY": "behaviour-primary-key", "SECONDARY_API_KEY": "behaviour-2nd",
            "TELEGRAM_BOT_TOKEN": "111:behaviour-token", "TELEGRAM_CHAT_ID": "4242"}
 
 
+def sandbox(tmp: Path, config: str) -> tuple[Config, HostPlan]:
+    """Compile `config` for one @local host rooted at tmp/root and write its files there."""
+    (tmp / "openclaw.yaml").write_text(config)
+    (tmp / "inventory.yaml").write_text(
+        "regions:\n  lab:\n    hosts:\n      box:\n        ssh_host: '@local'\n"
+        "        root: ./root\n")
+    project = load(str(tmp / "openclaw.yaml"), str(tmp / "inventory.yaml"))
+    plan = compile_host(project.config, project.inventory.hosts[0])
+    for d in plan.directories:
+        Path(plan.target(d.path)).mkdir(parents=True, exist_ok=True)
+    for f in plan.files:
+        target = Path(plan.target(f.path))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(f.content)
+        target.chmod(f.mode)
+    return project.config, plan
+
+
 class SandboxHost:
     def __init__(self, tmp: Path, config: str) -> None:
         self.tmp = tmp
-        (tmp / "openclaw.yaml").write_text(config)
-        (tmp / "inventory.yaml").write_text(
-            "regions:\n  lab:\n    hosts:\n      box:\n        ssh_host: '@local'\n"
-            "        root: ./root\n")
-        project = load(str(tmp / "openclaw.yaml"), str(tmp / "inventory.yaml"))
-        self.plan = compile_host(project.config, project.inventory.hosts[0])
-        self.root = Path(self.plan.target(project.config.service.root))
-        for d in self.plan.directories:
-            Path(self.plan.target(d.path)).mkdir(parents=True, exist_ok=True)
-        for f in self.plan.files:
-            target = Path(self.plan.target(f.path))
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(f.content)
-            target.chmod(f.mode)
+        cfg, self.plan = sandbox(tmp, config)
+        self.root = Path(self.plan.target(cfg.service.root))
         self.bin = tmp / "bin"
         self.bin.mkdir()
         self.trace = tmp / "trace.log"

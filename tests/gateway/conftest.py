@@ -17,9 +17,8 @@ from typing import Any
 
 import pytest
 
-from openclaw.compile import compile_host
 from openclaw.compile.plan import HostPlan
-from openclaw.project import load
+from tests.behaviour.host import sandbox
 
 VENV = Path(os.environ.get("OPENCLAW_TEST_LITELLM", "/var/cache/openclaw-test/litellm-venv"))
 MASTER_KEY = "sk-gateway-test-master"
@@ -46,19 +45,7 @@ class Gateway:
     """Compile a test openclaw.yaml into a sandbox, start its Redis and its proxy."""
 
     def __init__(self, tmp: Path, config: str, secrets: dict[str, str]) -> None:
-        (tmp / "openclaw.yaml").write_text(config)
-        (tmp / "inventory.yaml").write_text(
-            "regions:\n  lab:\n    hosts:\n      box:\n        ssh_host: '@local'\n"
-            "        root: ./root\n")
-        project = load(str(tmp / "openclaw.yaml"), str(tmp / "inventory.yaml"))
-        self.cfg = project.config
-        self.plan = compile_host(self.cfg, project.inventory.hosts[0])
-        for d in self.plan.directories:
-            Path(self.plan.target(d.path)).mkdir(parents=True, exist_ok=True)
-        for f in self.plan.files:
-            target = Path(self.plan.target(f.path))
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(f.content)
+        self.cfg, self.plan = sandbox(tmp, config)
         # What bootstrap's install step leaves, made once per machine (make gateway-venv).
         Path(self.plan.target(f"{self.cfg.service.root}/llm-gateway/current")).symlink_to(VENV)
         self.tmp, self.secrets = tmp, secrets

@@ -150,12 +150,17 @@ def install(p: Any, changes: Any, tmp: Any) -> Any:
                           capture_output=True, text=True)
 
 
-def test_probe_merge_install_on_a_sandbox_root(tmp_path: Any) -> None:
+def host_with(tmp_path: Any, content: bytes) -> tuple[Any, Any, Any]:
+    """A sandbox root holding OpenClaw's file as `content`: (root, plan, the file)."""
     root = tmp_path / "root"
-    p = sandbox_plan(str(root))
     target = root / "opt/openclaw/state/openclaw/openclaw.json"
     target.parent.mkdir(parents=True)
-    target.write_bytes(OPENCLAW_WROTE)
+    target.write_bytes(content)
+    return root, sandbox_plan(str(root)), target
+
+
+def test_probe_merge_install_on_a_sandbox_root(tmp_path: Any) -> None:
+    root, p, target = host_with(tmp_path, OPENCLAW_WROTE)
     active = root / "opt/openclaw/state/active-providers"
     active.write_text("openrouter\n")
     changes = probe_and_compute(p)
@@ -172,11 +177,7 @@ def test_probe_merge_install_on_a_sandbox_root(tmp_path: Any) -> None:
 
 
 def test_a_file_rewritten_since_plan_is_not_overwritten(tmp_path: Any) -> None:
-    root = tmp_path / "root"
-    p = sandbox_plan(str(root))
-    target = root / "opt/openclaw/state/openclaw/openclaw.json"
-    target.parent.mkdir(parents=True)
-    target.write_bytes(OPENCLAW_WROTE)
+    _, p, target = host_with(tmp_path, OPENCLAW_WROTE)
     changes = probe_and_compute(p)
     assert changes.files[0].action == "update"
     rewritten = OPENCLAW_WROTE.replace(b"enabled: true", b"enabled: false")
@@ -187,11 +188,7 @@ def test_a_file_rewritten_since_plan_is_not_overwritten(tmp_path: Any) -> None:
 
 
 def test_an_unparseable_file_is_reported_and_left(tmp_path: Any) -> None:
-    root = tmp_path / "root"
-    p = sandbox_plan(str(root))
-    target = root / "opt/openclaw/state/openclaw/openclaw.json"
-    target.parent.mkdir(parents=True)
-    target.write_bytes(b'{"half": \n')
+    _, p, _ = host_with(tmp_path, b'{"half": \n')
     changes = probe_and_compute(p)
     assert changes.files[0].action == "ok" and not changes.merged
     assert any("not valid JSON5 at line" in n and "left untouched" in n for n in changes.notes)
