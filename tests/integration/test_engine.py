@@ -24,7 +24,7 @@ def test_fresh_hosts_plan_apply_converge_and_change(fleet: Fleet, tmp_path: Path
     doc = json.loads(r.stdout)
     assert [h["host"] for h in doc["hosts"]] == ["node1", "node2", "node3"]
     for h in doc["hosts"]:
-        assert {f["action"] for f in h["files"]} == {"create"} and len(h["files"]) == 21
+        assert {f["action"] for f in h["files"]} == {"create"} and len(h["files"]) == 23
         assert h["accounts"] == ["group milkbot", "user milkbot"]
         assert h["daemon_reload"] is True
         assert [u["name"] for u in h["units"] if u["enable"] and u["start"]] == UNITS
@@ -42,7 +42,7 @@ def test_fresh_hosts_plan_apply_converge_and_change(fleet: Fleet, tmp_path: Path
         assert modes["/opt/openclaw/config/failover.json"] == ["640", "root", "milkbot"]
         assert modes["/opt/openclaw/scripts/health-check.sh"] == ["755", "root", "root"]
         assert modes["/etc/systemd/system/openclaw-gateway.service"] == ["644", "root", "root"]
-        assert len(modes) == 21
+        assert len(modes) == 20
         states = fleet.sh(i, "systemctl is-enabled " + " ".join(UNITS) + "; systemctl "
                              "is-active " + " ".join(UNITS)).split()
         assert states == ["enabled"] * 6 + ["active"] * 6
@@ -70,7 +70,7 @@ def test_fresh_hosts_plan_apply_converge_and_change(fleet: Fleet, tmp_path: Path
         assert updated == ["/etc/systemd/system/openclaw-gateway.service",
                            "/opt/openclaw/config/failover.json",
                            "/opt/openclaw/config/health-check.conf",
-                           "/opt/openclaw/config/openclaw.managed.json"]
+                           "/opt/openclaw/state/openclaw/openclaw.json"]
         conf = next(f for f in h["files"] if f["path"].endswith("health-check.conf"))
         assert "-BREAKER_FAILURE_THRESHOLD=3\n+BREAKER_FAILURE_THRESHOLD=5" in conf["diff"]
         assert [u["name"] for u in h["units"] if u["restart"]] == ["openclaw-gateway.service"]
