@@ -11,6 +11,7 @@ from openclaw import units
 from openclaw.findings import WARNING, Finding
 from openclaw.load import Document, PathT
 from openclaw.secrets_scan import scan
+from openclaw.tool_names import APPROVABLE, openclaw_tools
 
 Rule = Callable[["Context"], Iterator[Finding]]
 RULES: list[Rule] = []
@@ -324,3 +325,42 @@ def remote_log_destination(ctx: Context) -> Iterator[Finding]:
         yield ctx.at(("logging", "destinations", "remote"), f"logs are not shipped to "
                      f"{remote!r}: name the http(s) URL of a systemd-journal-remote receiver "
                      "(or a collector that speaks its protocol)", "W003", severity=WARNING)
+
+
+# What nothing on the host enforces (W005); max_length only without the LLM gateway.
+UNENFORCED_SAFETY = {
+    ("safety", "input", "filter_prompts"): "no component on the host filters prompts by "
+    "content (LiteLLM's keyword guardrails are enterprise-only)",
+    ("safety", "input", "validate_json"): "OpenClaw checks tool arguments against each "
+    "tool's own schema; there is no setting for openclaw to compile",
+    ("safety", "output", "sanitize_tool_calls"): "there is no setting in OpenClaw or the LLM "
+    "gateway for openclaw to compile",
+    ("safety", "output", "rate_limit_per_user"): "per-user limits need LiteLLM virtual keys, "
+    "which need PostgreSQL",
+}
+
+
+@rule
+def safety_enforcement(ctx: Context) -> Iterator[Finding]:
+    """Say which safety settings are not enforced on the host, instead of accepting them."""
+    checks = dict(UNENFORCED_SAFETY)
+    if not ctx.get("llm_gateway", "enabled"):
+        checks[("safety", "input", "max_length")] = "input length is enforced by the LLM " \
+            "gateway (llm_gateway.enabled), which is off"
+    for path, why in checks.items():
+        raw = ctx.origins.get(path)
+        if raw and raw[-1] == path[-1]:  # set in the file, not a default
+            yield ctx.at(path, f"not enforced: {why}", "W005", severity=WARNING)
+
+
+@rule
+def approval_only_for_exec(ctx: Context) -> Iterator[Finding]:
+    """OpenClaw asks a human only before exec; other tools that need approval are denied."""
+    approval = ctx.get("security", "tool_approval") or {}
+    auto = openclaw_tools(approval.get("auto_approve") or [])
+    for i, name in enumerate(approval.get("require_approval") or []):
+        tools = sorted(openclaw_tools([name]) - APPROVABLE - auto)
+        if tools:
+            yield ctx.at(("security", "tool_approval", "require_approval", i),
+                         f"OpenClaw asks for approval only before exec: {name} "
+                         f"({', '.join(tools)}) is denied instead", "W006", severity=WARNING)

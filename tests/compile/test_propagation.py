@@ -35,7 +35,8 @@ CHANGES = [
      {UNITS + n for n in ("openclaw-gateway.service", "openclaw-worker@.service",
                           "openclaw-health-check.service", "openclaw-budget-check.service",
                           "openclaw-backup.service", "openclaw-dashboard.service",
-                          "openclaw-llm-gateway.service", "openclaw-redis.service")}),
+                          "openclaw-llm-gateway.service", "openclaw-redis.service")}
+     | {OPENCLAW_JSON}),  # OpenClaw's tool settings follow the level
     ("      alert_threshold: 80%", "      alert_threshold: 75%",
      {CONF + "budget-check.conf", CONF + "failover.json"}),
     ("    OPENROUTER_API_KEY: {env: OPENROUTER_API_KEY}",

@@ -157,6 +157,18 @@ def test_budget_switches_to_the_next_provider(
     assert primary.completions == 2
 
 
+def test_an_input_over_max_length_reaches_no_provider(
+        gateways: Make, providers: tuple[FakeProvider, FakeProvider]) -> None:
+    primary, secondary = providers
+    gw = gateways(config(primary, secondary, extra="safety:\n  input:\n    - max_length: 50\n"),
+                  SECRETS)
+    gw.start()
+    assert gw.ask("primary", "a short question")[0] == 200
+    status, body, _ = gw.ask("primary", " ".join(["word"] * 400))
+    assert status == 400 and "error" in body
+    assert primary.completions == 1 and secondary.completions == 0
+
+
 def test_callers_without_the_master_key_are_refused(
         gateways: Make, providers: tuple[FakeProvider, FakeProvider]) -> None:
     primary, secondary = providers

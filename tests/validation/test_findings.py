@@ -72,4 +72,6 @@ def test_bad_inventory(case: Path, regen_findings: bool) -> None:
     checked = check_all(str(REPO / "openclaw.yaml"), str(case))
     _check(case, checked.findings, regen_findings)
     assert not checked.ok
-    assert not [f for f in checked.findings if f.file.endswith("openclaw.yaml")]
+    # The reference config has no errors (its warnings say what the host cannot enforce).
+    assert not [f for f in checked.findings if f.file.endswith("openclaw.yaml")
+                and f.severity != "warning"]

@@ -17,7 +17,13 @@ BLOCKS = sorted((HERE / "report_blocks").glob("*.yaml"))
 @pytest.mark.parametrize("inventory", ["inventory/local.yaml", "inventory/production.yaml"])
 def test_repo_config_and_inventories_are_clean(inventory: str) -> None:
     checked = check_all(str(REPO / "openclaw.yaml"), str(REPO / inventory))
-    assert checked.findings == []
+    # No errors; the warnings name what the report asks for and the host cannot enforce.
+    assert [(f.code, f.path) for f in checked.findings] == [
+        ("W006", "security.tool_approval.require_approval[2]"),
+        ("W005", "safety.input[1].filter_prompts"),
+        ("W005", "safety.input[2].validate_json"),
+        ("W005", "safety.output[0].sanitize_tool_calls"),
+        ("W005", "safety.output[2].rate_limit_per_user")]
     assert checked.config is not None and checked.inventory is not None
 
 

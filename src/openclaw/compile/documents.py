@@ -7,6 +7,7 @@ from typing import Any
 
 from openclaw.compile import llm_gateway
 from openclaw.model import Config
+from openclaw.tool_names import APPROVABLE, openclaw_tools
 
 FORMAT_VERSION = 1
 
@@ -80,6 +81,7 @@ def openclaw_managed(cfg: Config, log_dir: str,
                     **({"redactPatterns": redact_patterns(cfg.safety.filter_sensitive)}
                        if cfg.safety.filter_sensitive else {})},
     }
+    doc["tools"] = tool_policy(cfg)
     if cfg.llm_gateway.enabled:
         doc["models"] = {"providers": {cfg.llm_gateway.provider:
                                        llm_gateway.openclaw_provider(cfg)}}
@@ -97,3 +99,32 @@ def redact_patterns(keys: tuple[str, ...]) -> list[str]:
     import re
     named = [rf"\b{re.escape(k)}[\"']?\s*[:=]\s*[\"']?[^\s\"',}}]+" for k in keys]
     return [*named, *CREDENTIAL_SHAPES]
+
+
+def tool_policy(cfg: Config) -> dict[str, Any]:
+    """security.level's permissions and tool_approval as OpenClaw's tool settings: a base
+    profile, the allow list of the level in force, and exec approvals (OpenClaw asks a human
+    only before exec: other tools that require approval are denied instead)."""
+    sec = cfg.security
+    if sec.level == "none":
+        return {"profile": "minimal", "exec": {"security": "deny", "ask": "off"}}
+    level = next((p for p in sec.permission_model if p.level == sec.level), None)
+    allowed = openclaw_tools(level.allowed if level else ("*",))
+    everything = "*" in allowed
+    needs_human = openclaw_tools(sec.require_approval) - openclaw_tools(sec.auto_approve)
+    refused = (needs_human - APPROVABLE) if everything else \
+        (needs_human - APPROVABLE) & allowed
+    out: dict[str, Any] = {"profile": "full"}
+    if not everything:
+        out["allow"] = sorted(allowed - refused)
+    if refused:
+        out["deny"] = sorted(refused)
+    may_exec = everything or bool(APPROVABLE & allowed)
+    security = "deny" if not may_exec else ("full" if sec.level == "unrestricted"
+                                            else "allowlist")
+    ask = "off"
+    if may_exec:
+        ask = "always" if APPROVABLE & needs_human else \
+            ("on-miss" if security == "allowlist" else "off")
+    out["exec"] = {"security": security, "ask": ask}
+    return out

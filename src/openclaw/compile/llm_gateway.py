@@ -78,7 +78,9 @@ def _deployment(cfg: Config, group: str, order: int, p: Provider) -> dict[str, A
     if budget:
         params["max_budget"] = budget.limit_tokens
         params["budget_duration"] = DURATIONS[budget.reset]
-    return {"model_name": group, "litellm_params": params, "model_info": {"id": p.name}}
+    # safety.input.max_length: with pre-call checks on, a longer prompt reaches no provider.
+    return {"model_name": group, "litellm_params": params,
+            "model_info": {"id": p.name, "max_input_tokens": cfg.safety.max_input_tokens}}
 
 
 def _retries(cfg: Config) -> dict[str, Any]:
@@ -138,7 +140,8 @@ def litellm_config(cfg: Config) -> dict[str, Any]:
     model_list = [_deployment(cfg, g, i, p) for g, members in groups(cfg)
                   for i, p in enumerate(members, start=1)]
     router: dict[str, Any] = {"routing_strategy": STRATEGIES[cfg.routing.strategy],
-                              **_retries(cfg), **_breaker(cfg)}
+                              "enable_pre_call_checks": True, **_retries(cfg),
+                              **_breaker(cfg)}
     fallbacks = _fallbacks(cfg)
     if fallbacks:
         router["fallbacks"] = fallbacks
