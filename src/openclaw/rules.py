@@ -257,7 +257,8 @@ def secrets_defined(ctx: Context) -> Iterator[Finding]:
 # Variables the host scripts read from their compiled .conf files; an .env key of the same
 # name would be shadowed by them (tests keep this list in step with the templates).
 SCRIPT_VARIABLES = frozenset((
-    "ACTIVE_PROVIDERS_FILE", "ALERT_CMD", "ALERT_DISK_USAGE", "ALERT_ERROR_RATE",
+    "ACTIVE_PROVIDERS_FILE", "ALERT_CMD", "AUDIT_CHECKPOINT", "AUDIT_HITS_FILE", "AUDIT_KEY",
+    "AUDIT_SEEN_FILE", "ALERT_DISK_USAGE", "ALERT_ERROR_RATE",
     "ALERT_LATENCY_P99", "ALERT_LOG", "ALERT_MEMORY_USAGE", "ALERT_STATE_DIR", "BACKUP_DIR",
     "BACKUP_EXCLUDE", "BACKUP_INCLUDE", "BACKUP_KEEP", "BREAKER_COOLDOWN_MAX",
     "BREAKER_COOLDOWN_MIN", "BREAKER_FAILURE_THRESHOLD", "BREAKER_PROBE_INTERVAL",

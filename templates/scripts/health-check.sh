@@ -214,6 +214,17 @@ else
   record units skipped "no running systemd"
 fi
 
+# secrets.audit.alert_on_access: non-root accesses to the .env the audit check counted.
+if [ -n "$AUDIT_HITS_FILE" ] && read -r a_total a_when a_user a_comm <"$AUDIT_HITS_FILE" 2>/dev/null
+then
+  a_seen=$(cat "$AUDIT_SEEN_FILE" 2>/dev/null || echo 0)
+  if [ "${a_total:-0}" -gt "${a_seen:-0}" ] 2>/dev/null; then
+    alert fire secrets-access critical "the .env on $HOST_NAME ($REGION) was accessed by ${a_user:-?} (${a_comm:-?}) at $(date -u -d "@${a_when:-0}" +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || echo "${a_when:-?}"); $((a_total - a_seen)) new access(es)"
+    printf '%s\n' "$a_total" | write_atomic "$AUDIT_SEEN_FILE" || log "cannot write $AUDIT_SEEN_FILE"
+  fi
+  record audit ok "${a_total:-0} non-root access(es) to the .env"
+fi
+
 DISK_PCT=$(df -P "$ROOT" 2>/dev/null | awk 'NR == 2 { sub("%", "", $5); print $5 }')
 if [ -z "$DISK_PCT" ]; then
   record disk fail "df failed for $ROOT"

@@ -52,6 +52,7 @@ alerting:
   channels:
     - webhook: {{url: 'http://127.0.0.1:9/hook'}}
 secrets:
+  audit: [{{log_access: true}}, {{alert_on_access: true}}]
   env:
     PRIMARY_API_KEY: {{env: OCTEST_PROVIDER_KEY}}
     LITELLM_MASTER_KEY: {{env: OCTEST_MASTER_KEY}}
@@ -166,6 +167,17 @@ def test_bootstrap_installs_and_runs_the_gateway(host: tuple[Container, Path, Pa
         assert "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318" in env
         assert f"OTEL_SERVICE_NAME=agents-{role}" in env
         assert "OTEL_RESOURCE_ATTRIBUTES=deployment.region=alpha,host.name=node1" in env
+
+    # secrets.audit: the rule file in place (no auditd in a container to load it), the root
+    # audit check runs in its sandbox and says auditd is missing.
+    assert sh("stat -c '%a %U' /etc/audit/rules.d/openclaw.rules").strip() == "640 root"
+    assert "-w /opt/openclaw/config/.env -p rwa -k openclaw-secrets" in sh(
+        "cat /etc/audit/rules.d/openclaw.rules")
+    sh("systemctl start openclaw-audit-check.service")
+    assert sh("systemctl show -p Result --value openclaw-audit-check.service").strip() == \
+        "success"
+    assert "ausearch not found" in sh("journalctl --no-pager -u openclaw-audit-check.service")
+    assert sh("stat -c '%a %U %G' /opt/openclaw/audit").strip() == "2750 root milkbot"
 
     r = openclaw(cfg, inventory, "bootstrap", "--region", "alpha", "--yes")
     assert r.returncode == 0 and "bootstrap: 0 changed, 1 unchanged, 0 failed" in r.stdout, \

@@ -32,7 +32,7 @@ def report(healthy: bool, mode: str, breaker: str) -> str:
 def put(fleet: Fleet, index: int, rep: str | None, budgets: str) -> None:
     script = ("set -e; mkdir -p /opt/openclaw/logs /opt/openclaw/state; "
               "rm -f /opt/openclaw/logs/health-check.json; "
-              f"printf '%s' '{budgets}' > /opt/openclaw/state/budgets.state; "
+              f"printf '%b' '{budgets}' > /opt/openclaw/state/budgets.state; "
               "printf 'primary\\n' > /opt/openclaw/state/active-providers")
     if rep is not None:
         script += (f"; printf '%s' '{rep}' | sed \"s/NOW/$(date +%s)/\" "

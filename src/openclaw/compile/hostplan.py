@@ -19,8 +19,13 @@ UNIT_DIR = "/etc/systemd/system"
 JOURNALD_DROPIN = "/etc/systemd/journald.conf.d/openclaw.conf"
 JOURNAL_UPLOAD = "/etc/systemd/journal-upload.conf.d/openclaw.conf"
 LOGROTATE = "/etc/logrotate.d/openclaw"
+AUDIT_RULES = "/etc/audit/rules.d/openclaw.rules"
+AUDIT_KEY = "openclaw-secrets"
+# Rules in rules.d take effect when augenrules loads them; without a running auditd they wait.
+LOAD_AUDIT_RULES = ("if command -v augenrules >/dev/null 2>&1 && systemctl is-active --quiet "
+                    "auditd 2>/dev/null; then augenrules --load >/dev/null 2>&1 && "
+                    "step loaded audit rules; else step audit rules wait for auditd; fi")
 SCRIPTS = ("health-check.sh", "alert.sh", "budget-check.sh", "backup.sh")
-CHECKS = ("openclaw-health-check", "openclaw-budget-check", "openclaw-backup")
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,10 @@ class Paths:
     @property
     def llm_gateway(self) -> str:
         return f"{self.root}/llm-gateway"
+
+    @property
+    def audit(self) -> str:
+        return f"{self.root}/audit"
 
     @property
     def redis(self) -> str:
@@ -141,7 +150,8 @@ def compile_host(cfg: Config, host: Host, cache: Cache | None = None) -> HostPla
     add(paths.script("lib.sh"), _static("lib.sh"), 0o644)
     add(f"{paths.config}/host.conf", render("host.conf.j2", host.name, **ctx), 0o640,
         grp=group)
-    for script in SCRIPTS:
+    audited = cfg.secrets.alert_on_access
+    for script in SCRIPTS + (("audit-check.sh",) if audited else ()):
         add(paths.script(script), _static(script), 0o755)
         template = f"{script.removesuffix('.sh')}.conf.j2"
         add(paths.conf(script), once(("conf", script, inside.root), lambda t=template: render(
@@ -170,6 +180,9 @@ def compile_host(cfg: Config, host: Host, cache: Cache | None = None) -> HostPla
         unit("openclaw-redis.service", "openclaw-redis.service.j2",
              hardening=hardening(level, (inside.redis,), loopback=True))
 
+    if cfg.secrets.log_access:
+        add(AUDIT_RULES, once(("audit", inside.root), lambda: render(
+            "openclaw.rules.j2", host.name, **ctx)), 0o640, on_change=LOAD_AUDIT_RULES)
     lg = cfg.logging
     add(JOURNALD_DROPIN, once(("journald",), lambda: render(
         "journald-openclaw.conf.j2", host.name, **ctx)), 0o644)
@@ -190,6 +203,8 @@ def compile_host(cfg: Config, host: Host, cache: Cache | None = None) -> HostPla
         Directory(paths.backups, 0o700, user, group),
         Directory(paths.openclaw_state, 0o700, user, group),
         *((Directory(paths.llm_gateway, 0o755, "root", "root"),) if gw.enabled else ()),
+        # written by the root audit check, read by the health check (setgid: group kept)
+        *((Directory(paths.audit, 0o2750, "root", group),) if audited else ()),
         *((Directory(paths.redis, 0o700, user, group),) if llm_gateway.uses_redis(cfg)
           else ()),
     )
@@ -200,20 +215,33 @@ def compile_host(cfg: Config, host: Host, cache: Cache | None = None) -> HostPla
 def _checks(cfg: Config, paths: Paths) -> list[dict[str, Any]]:
     """The timer-driven oneshot services: what they run, how often, what they may touch."""
     hc = cfg.health_checks
-    return [
+    user, group = cfg.service.user, cfg.service.group
+    checks = [
         {"name": "openclaw-health-check", "script": paths.script("health-check.sh"),
          "description": "OpenClaw health check", "interval": hc.interval,
          "boot_delay": hc.startup_initial_delay, "timeout": max(60.0, hc.interval),
-         "writable": (paths.state, paths.logs), "network": True, "systemctl": True},
+         "writable": (paths.state, paths.logs), "network": True, "systemctl": True,
+         "user": user, "group": group},
         {"name": "openclaw-budget-check", "script": paths.script("budget-check.sh"),
          "description": "OpenClaw budget check", "interval": cfg.tracking.check_interval,
          "boot_delay": 60.0, "timeout": 120.0, "writable": (paths.state, paths.logs),
-         "network": True, "systemctl": False},
+         "network": True, "systemctl": False, "user": user, "group": group},
         {"name": "openclaw-backup", "script": paths.script("backup.sh"),
          "description": "OpenClaw backup of state and workspace", "interval": cfg.deployment.rpo,
          "boot_delay": 300.0, "timeout": max(300.0, cfg.deployment.rpo / 2),
-         "writable": (paths.backups, paths.logs), "network": True, "systemctl": False},
+         "writable": (paths.backups, paths.logs), "network": True, "systemctl": False,
+         "user": user, "group": group},
     ]
+    if cfg.secrets.alert_on_access:
+        # Root reads the audit log (root's own, mode 0600); no network, no user namespace
+        # (the report it writes keeps the service group of its setgid directory).
+        checks.append({
+            "name": "openclaw-audit-check", "script": paths.script("audit-check.sh"),
+            "description": "OpenClaw audit of access to the secrets",
+            "interval": hc.interval, "boot_delay": 120.0, "timeout": 120.0,
+            "writable": (paths.audit,), "network": False, "systemctl": True,
+            "user": "root", "group": "root"})
+    return checks
 
 
 def _watched_units(cfg: Config) -> tuple[str, ...]:
@@ -243,8 +271,8 @@ def _units(cfg: Config, paths: Paths) -> tuple[Unit, ...]:
     units += [Unit(f"openclaw-worker@{i}.service", restart_on=(
         _unit_path("openclaw-worker@.service"), env))
         for i in range(1, cfg.scaling.min_instances + 1)]
-    units += [Unit(f"{name}.timer", restart_on=(_unit_path(f"{name}.timer"),))
-              for name in CHECKS]
+    units += [Unit(f"{c['name']}.timer", restart_on=(_unit_path(f"{c['name']}.timer"),))
+              for c in _checks(cfg, paths)]
     # journald reads its drop-ins at start; it is restarted, never enabled or started here.
     units.append(Unit("systemd-journald.service", enable=False, start=False,
                       restart_on=(JOURNALD_DROPIN,)))

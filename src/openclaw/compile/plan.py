@@ -27,6 +27,9 @@ class File:
     # budget check records the providers it left in force (an apply must not undo that).
     merge_refs: tuple[tuple[str, str], ...] = ()
     merge_active: str = ""
+    # Shell run on the host after the file is written (it may call `step`), e.g. loading
+    # audit rules.
+    on_change: str = ""
 
     @property
     def sha256(self) -> str:

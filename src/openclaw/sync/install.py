@@ -128,6 +128,8 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
             lines.append(f"mkdir -p \"$(dirname {target})\"")
             lines.append(f"put \"$S/files/{index[c.path]}\" {target} {f.mode:04o} {owner} "
                          f"{group}")
+            if f.on_change:
+                lines.append(f.on_change)
         elif c.action == "remove":
             lines.append(f"rm -f {target} && step removed {target}")
         elif c.action == "update":  # only mode or owner differ
