@@ -47,7 +47,7 @@ def test_non_root_access_alerts_once(world: World) -> None:
 
     host.health(t + 10)
     alerts = [m for m in world.messages() if ".env" in m]
-    assert alerts == [f"[critical] the .env on box (lab) was accessed by milkbot (cat) at "
+    assert alerts == ["[critical] the .env on box (lab) was accessed by milkbot (cat) at "
                       "1970-03-23T00:26:40Z; 1 new access(es)"]
     assert {"name": "audit", "status": "ok", "detail": "1 non-root access(es) to the .env"} \
         in host.report()["checks"]
