@@ -35,7 +35,9 @@ from tests.hosts.nspawn import containers, make_key  # noqa: E402
 BIN = Path(sys.executable).parent
 SECRETS = {"MINIMAX_API_KEY": "bench-minimax-key", "OPENROUTER_API_KEY": "bench-or-key",
            "TELEGRAM_BOT_TOKEN": "1:bench-telegram", "TELEGRAM_CHAT_ID": "bench-chat",
-           "LITELLM_MASTER_KEY": "sk-bench-litellm"}
+           "LITELLM_MASTER_KEY": "sk-bench-litellm",
+           "DATABASE_URL": "postgresql://canary:pw-canary-db@127.0.0.1/q",
+           "QUEUE_REDIS_URL": "redis://:canary-redis-pw@127.0.0.1:6379/0"}
 JOBS = ("plan in sync", "apply fresh", "apply in sync")
 TOOLS = ("openclaw", "pyinfra", "ansible")
 

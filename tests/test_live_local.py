@@ -12,7 +12,9 @@ REPO = Path(__file__).parent.parent
 OPENCLAW = str(Path(sys.executable).parent / "openclaw")
 SECRETS = {"MINIMAX_API_KEY": "local-canary-minimax-Qw3", "OPENROUTER_API_KEY": "local-or-9Xk",
            "TELEGRAM_BOT_TOKEN": "123:local-canary-tg", "TELEGRAM_CHAT_ID": "chat-canary-1",
-           "LITELLM_MASTER_KEY": "sk-local-canary-litellm"}
+           "LITELLM_MASTER_KEY": "sk-local-canary-litellm",
+           "DATABASE_URL": "postgresql://canary:pw-canary-db@127.0.0.1/q",
+           "QUEUE_REDIS_URL": "redis://:canary-redis-pw@127.0.0.1:6379/0"}
 
 
 def setup(tmp_path: Path) -> Path:
@@ -69,7 +71,7 @@ def test_markdown_plan_is_a_pr_comment(tmp_path: Path) -> None:
     r = run(cwd, "plan", "--format", "markdown")
     assert r.returncode == 2
     assert r.stdout.startswith("### openclaw plan: 2 host(s), 2 with changes")
-    assert "| us-east | demo-us-east-1 | 28 | 0 | 0 | 0 | changes |" in r.stdout
+    assert "| us-east | demo-us-east-1 | 33 | 0 | 0 | 0 | changes |" in r.stdout
     assert r.stdout.count("<details>") == 2 and "```diff" in r.stdout
     assert "openclaw:" not in r.stdout  # progress goes to stderr only in text mode
 

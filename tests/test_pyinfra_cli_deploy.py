@@ -12,7 +12,9 @@ REPO = Path(__file__).parent.parent
 PYINFRA = str(Path(sys.executable).parent / "pyinfra")
 SECRETS = {"MINIMAX_API_KEY": "cli-canary-mm-7Hq", "OPENROUTER_API_KEY": "cli-canary-or-2Lp",
            "TELEGRAM_BOT_TOKEN": "1:cli-canary-tg", "TELEGRAM_CHAT_ID": "cli-chat",
-           "LITELLM_MASTER_KEY": "sk-cli-canary-litellm"}
+           "LITELLM_MASTER_KEY": "sk-cli-canary-litellm",
+           "DATABASE_URL": "postgresql://canary:pw-canary-db@127.0.0.1/q",
+           "QUEUE_REDIS_URL": "redis://:canary-redis-pw@127.0.0.1:6379/0"}
 
 
 def deploy(cwd: Path) -> subprocess.CompletedProcess[str]:

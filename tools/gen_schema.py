@@ -515,6 +515,16 @@ PROPS: J = {
         "agent_instances": kvlist("agent_instances", "Worker instance bounds."),
         "load_distribution": kvlist("load_distribution", "How work is distributed."),
         "state_sharing": kvlist("state_sharing", "Where shared state lives."),
+        "queue": obj({
+            "database_url_env": d(ENVNAME, "The .env key with the PostgreSQL URL of the task "
+                                  "queue; with orchestration.worker_model: dynamic, an "
+                                  "autoscaler timer starts and stops worker instances."),
+            "depth_query": d({"type": "string", "minLength": 1}, "SQL giving the queue depth.",
+                             "SELECT count(*) FROM task_queue WHERE status = 'pending'"),
+            "check_interval": d(ref("duration"), "How often the autoscaler runs.", "1m"),
+            "lock_redis_url_env": d(ENVNAME, "The .env key with a Redis URL: hosts that "
+                                    "share the queue take turns through a lock there."),
+        }),
     }, title="Scaling", desc="Horizontal agent scaling (report 5.2)."),
     "deployment": obj({
         "regions": {"type": "array", "minItems": 1, "description": "Regions in rollout and "

@@ -245,6 +245,14 @@ class Scaling:
     scale_down: str
     worker_model: str
     load_balancing: str
+    queue_url_env: str | None = None
+    depth_query: str = ""
+    check_interval: float = 60.0
+    lock_url_env: str | None = None
+
+    @property
+    def autoscaled(self) -> bool:
+        return self.worker_model == "dynamic" and bool(self.queue_url_env)
 
 
 @dataclass(frozen=True)
@@ -342,6 +350,7 @@ def build(d: dict[str, Any]) -> Config:
     inst = d["scaling"]["agent_instances"]
     dep = d["deployment"]
     lgw = d["llm_gateway"]
+    queue = d["scaling"]["queue"]
     default_modes = {"high_latency": "DEGRADED", "high_error_rate": "DEGRADED",
                      "resource_pressure": "MINIMAL", "all_providers_down": "MINIMAL"}
     return Config(
@@ -435,7 +444,9 @@ def build(d: dict[str, Any]) -> Config:
             units.duration(d["alerting"]["suppression"]["escalation_delay"])),
         scaling=Scaling(inst["min"], inst["max"], inst["scale_up_trigger"],
                         inst["scale_down_trigger"], d["orchestration"]["worker_model"],
-                        d["orchestration"]["load_balancing"]),
+                        d["orchestration"]["load_balancing"], queue.get("database_url_env"),
+                        queue["depth_query"], units.duration(queue["check_interval"]),
+                        queue.get("lock_redis_url_env")),
         deployment=Deployment(
             tuple(Region(r["name"], float(r["weight"]), _s(r.get("failover_to")))
                   for r in dep.get("regions") or ()),

@@ -224,6 +224,10 @@ def secret_refs(data: dict[str, Any]) -> list[tuple[PathT, str]]:
     gateway = data.get("llm_gateway") or {}
     if gateway.get("enabled") and gateway.get("master_key_env"):
         refs.append((("llm_gateway", "master_key_env"), gateway["master_key_env"]))
+    queue = (data.get("scaling") or {}).get("queue") or {}
+    for key in ("database_url_env", "lock_redis_url_env"):
+        if queue.get(key):
+            refs.append((("scaling", "queue", key), queue[key]))
     channels = data["alerting"]["channels"]
     for name, key in (("telegram", "bot_token_env"), ("pagerduty", "routing_key_env"),
                       ("telegram", "chat_id_env"), ("webhook", "url_env")):
@@ -257,7 +261,9 @@ def secrets_defined(ctx: Context) -> Iterator[Finding]:
 # Variables the host scripts read from their compiled .conf files; an .env key of the same
 # name would be shadowed by them (tests keep this list in step with the templates).
 SCRIPT_VARIABLES = frozenset((
-    "ACTIVE_PROVIDERS_FILE", "ALERT_CMD", "AUDIT_CHECKPOINT", "AUDIT_HITS_FILE", "AUDIT_KEY",
+    "ACTIVE_PROVIDERS_FILE", "ALERT_CMD", "AUTOSCALE_REPORT", "DEPTH_QUERY", "DOWN_AT",
+    "DOWN_OP", "LOCK_KEY", "LOCK_TTL", "LOCK_URL_ENV", "MAX_INSTANCES", "MIN_INSTANCES",
+    "QUEUE_URL_ENV", "UP_AT", "UP_OP", "AUDIT_CHECKPOINT", "AUDIT_HITS_FILE", "AUDIT_KEY",
     "AUDIT_SEEN_FILE", "ALERT_DISK_USAGE", "ALERT_ERROR_RATE",
     "ALERT_LATENCY_P99", "ALERT_LOG", "ALERT_MEMORY_USAGE", "ALERT_STATE_DIR", "BACKUP_DIR",
     "BACKUP_EXCLUDE", "BACKUP_INCLUDE", "BACKUP_KEEP", "BREAKER_COOLDOWN_MAX",
@@ -365,3 +371,24 @@ def approval_only_for_exec(ctx: Context) -> Iterator[Finding]:
             yield ctx.at(("security", "tool_approval", "require_approval", i),
                          f"OpenClaw asks for approval only before exec: {name} "
                          f"({', '.join(tools)}) is denied instead", "W006", severity=WARNING)
+
+
+@rule
+def autoscaler(ctx: Context) -> Iterator[Finding]:
+    """Dynamic workers need the queue to read; the triggers must be about its depth."""
+    model = ctx.get("orchestration", "worker_model")
+    if isinstance(model, list) and model and isinstance(model[0], dict):
+        model = next(iter(model[0]))  # the report's list form: its first entry is in force
+    if model != "dynamic":
+        return
+    if not ctx.get("scaling", "queue", "database_url_env"):
+        yield ctx.at(("orchestration", "worker_model"), "dynamic workers are not scaled: "
+                     "name the queue's database in scaling.queue.database_url_env; instances "
+                     "stay at scaling.agent_instances.min", "W007", severity=WARNING)
+        return
+    for key in ("scale_up_trigger", "scale_down_trigger"):
+        trigger = str(ctx.get("scaling", "agent_instances", key) or "")
+        if trigger.split(" ")[0].strip() != "queue_depth" and \
+                not trigger.strip().startswith("queue_depth"):
+            yield ctx.at(("scaling", "agent_instances", key), f"the autoscaler reads the "
+                         f"queue depth only: write {key} as 'queue_depth > N'", "R019")

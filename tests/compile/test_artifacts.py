@@ -75,8 +75,9 @@ def test_scripts_and_confs_pass_shellcheck(case: str, tmp_path: Path) -> None:
     # redis.conf is Redis's own format, proven by starting Redis (tests/gateway).
     confs = sorted(str(p) for p in base.rglob("*.conf")
                    if p.parent.name == "config" and p.name != "redis.conf")
-    audited = any(f.path.endswith("/audit-check.sh") for f in plan.files)
-    assert len(scripts) == len(confs) == 5 + audited
+    optional = sum(any(f.path.endswith(f"/{name}") for f in plan.files)
+                   for name in ("audit-check.sh", "autoscale.sh"))
+    assert len(scripts) == len(confs) == 5 + optional
     r = subprocess.run(["shellcheck", "-x", *scripts], capture_output=True, text=True)
     assert (r.returncode, r.stdout) == (0, "")
     # Config files are sourced: check them as bash, their variables are used elsewhere.

@@ -14,7 +14,9 @@ CACHE = Path(os.environ.get("OPENCLAW_TEST_CACHE", "/var/cache/openclaw-test"))
 PACKAGES = ("systemd", "systemd-sysv", "dbus", "openssh-server", "python3", "iproute2",
             "procps", "curl", "sudo", "ca-certificates",
             # what bootstrap installs for the LLM gateway (the hosts have no package mirror)
-            "python3-venv", "redis-server", "logrotate")
+            "python3-venv", "redis-server", "logrotate",
+            # the autoscaler's queue (PostgreSQL, started by the tests that use it)
+            "postgresql", "postgresql-client")
 SUITE = "bookworm"
 # The machine's own apt sources: no mirror is named here.
 SOURCES = "/etc/apt/sources.list.d/debian.sources"
@@ -23,6 +25,7 @@ HOOKS = (
     # as on any installed Debian host (mmdebstrap writes none): LiteLLM resolves "localhost"
     'printf "127.0.0.1\\tlocalhost\\n::1\\tlocalhost ip6-localhost ip6-loopback\\n" '
     '> "$1/etc/hosts"',
+    'chroot "$1" systemctl disable --quiet postgresql',
     'chroot "$1" useradd --create-home --shell /bin/bash deploy',
     'echo "deploy ALL=(ALL) NOPASSWD:ALL" > "$1/etc/sudoers.d/deploy"',
     'chmod 0440 "$1/etc/sudoers.d/deploy"',

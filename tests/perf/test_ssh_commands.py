@@ -18,7 +18,9 @@ REPO = Path(__file__).parent.parent.parent
 OPENCLAW = str(Path(sys.executable).parent / "openclaw")
 SECRETS = {"MINIMAX_API_KEY": "perf-mm-key", "OPENROUTER_API_KEY": "perf-or-key",
            "TELEGRAM_BOT_TOKEN": "1:perf-tg", "TELEGRAM_CHAT_ID": "perf-chat",
-           "LITELLM_MASTER_KEY": "sk-perf-litellm"}
+           "LITELLM_MASTER_KEY": "sk-perf-litellm",
+           "DATABASE_URL": "postgresql://canary:pw-canary-db@127.0.0.1/q",
+           "QUEUE_REDIS_URL": "redis://:canary-redis-pw@127.0.0.1:6379/0"}
 # The targets: a no-op plan stats and hashes every path in one command per host.
 TARGETS = {"plan in sync": 2, "apply fresh": 7, "apply in sync": 3}
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from openclaw import resources
+from openclaw import resources, units
 from openclaw.compile import documents, llm_gateway
 from openclaw.compile.hardening import hardening
 from openclaw.compile.plan import Directory, File, HostPlan, Unit
@@ -78,6 +79,10 @@ class Paths:
         return f"{self.root}/llm-gateway"
 
     @property
+    def autoscale(self) -> str:
+        return f"{self.root}/autoscale"
+
+    @property
     def audit(self) -> str:
         return f"{self.root}/audit"
 
@@ -110,7 +115,9 @@ def compile_host(cfg: Config, host: Host, cache: Cache | None = None) -> HostPla
     user, group = svc.user, svc.group
     level = cfg.security.level
     ctx: dict[str, Any] = {"cfg": cfg, "svc": svc, "paths": inside, "host": host.name,
-                           "region": host.region, "model_refs": llm_gateway.model_refs(cfg)}
+                           "region": host.region, "model_refs": llm_gateway.model_refs(cfg),
+                           "up": _trigger(cfg.scaling.scale_up),
+                           "down": _trigger(cfg.scaling.scale_down)}
     files: list[File] = []
 
     def add(path: str, content: str | bytes, mode: int, owner: str = "root",
@@ -151,7 +158,9 @@ def compile_host(cfg: Config, host: Host, cache: Cache | None = None) -> HostPla
     add(f"{paths.config}/host.conf", render("host.conf.j2", host.name, **ctx), 0o640,
         grp=group)
     audited = cfg.secrets.alert_on_access
-    for script in SCRIPTS + (("audit-check.sh",) if audited else ()):
+    scaled = cfg.scaling.autoscaled
+    extra = (("audit-check.sh",) if audited else ()) + (("autoscale.sh",) if scaled else ())
+    for script in SCRIPTS + extra:
         add(paths.script(script), _static(script), 0o755)
         template = f"{script.removesuffix('.sh')}.conf.j2"
         add(paths.conf(script), once(("conf", script, inside.root), lambda t=template: render(
@@ -205,6 +214,7 @@ def compile_host(cfg: Config, host: Host, cache: Cache | None = None) -> HostPla
         *((Directory(paths.llm_gateway, 0o755, "root", "root"),) if gw.enabled else ()),
         # written by the root audit check, read by the health check (setgid: group kept)
         *((Directory(paths.audit, 0o2750, "root", group),) if audited else ()),
+        *((Directory(paths.autoscale, 0o755, "root", "root"),) if scaled else ()),
         *((Directory(paths.redis, 0o700, user, group),) if llm_gateway.uses_redis(cfg)
           else ()),
     )
@@ -241,7 +251,23 @@ def _checks(cfg: Config, paths: Paths) -> list[dict[str, Any]]:
             "interval": hc.interval, "boot_delay": 120.0, "timeout": 120.0,
             "writable": (paths.audit,), "network": False, "systemctl": True,
             "user": "root", "group": "root"})
+    if cfg.scaling.autoscaled:
+        # Root starts and stops worker instances through systemd; the queue may be remote.
+        checks.append({
+            "name": "openclaw-autoscale", "script": paths.script("autoscale.sh"),
+            "description": "OpenClaw worker autoscaler", "interval": cfg.scaling.check_interval,
+            "boot_delay": 60.0, "timeout": 60.0, "writable": (paths.autoscale,),
+            "network": True, "systemctl": True, "user": "root", "group": "root"})
     return checks
+
+
+def _trigger(text: str) -> units.Threshold | None:
+    """'queue_depth > 10' -> (>, 10); validation guarantees the metric (R019)."""
+    m = re.match(r"^\s*[a-z_]+\s*(.*)$", text)
+    try:
+        return units.threshold(m.group(1)) if m else None
+    except ValueError:
+        return None
 
 
 def _watched_units(cfg: Config) -> tuple[str, ...]:

@@ -19,6 +19,10 @@ def debian_packages(cfg: Config) -> list[str]:
     extra: list[str] = ["logrotate"]  # minimal installs lack it; file logs need it
     if cfg.logging.remote_url:
         extra.append("systemd-journal-remote")  # systemd-journal-upload
+    if cfg.scaling.autoscaled:
+        extra.append("postgresql-client")  # psql reads the queue depth
+        if cfg.scaling.lock_url_env:
+            extra.append("redis-tools")  # redis-cli takes the hosts' lock
     gw = cfg.llm_gateway
     if gw.enabled and gw.install_method != "none":
         extra.append("python3-venv")
