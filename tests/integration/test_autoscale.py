@@ -51,7 +51,7 @@ deployment:
   regions:
     - {name: alpha, weight: 1.0}
 """
-SQL = ("CREATE ROLE scaler LOGIN PASSWORD 'canary-pg-Wq4'; CREATE DATABASE queue OWNER scaler;")
+SQL = ("CREATE ROLE scaler LOGIN PASSWORD 'canary-pg-Wq4'", "CREATE DATABASE queue OWNER scaler")
 TABLE = ("CREATE TABLE task_queue (id serial PRIMARY KEY, status text NOT NULL); "
          "GRANT SELECT ON task_queue TO scaler;")
 
@@ -79,7 +79,9 @@ def test_workers_follow_the_queue_depth(host: tuple[Container, Path, Path]) -> N
     node, key, workdir = host
 
     def sh(command: str) -> str:
-        return node.ssh(command, key, timeout=120).stdout
+        r = node.ssh(command, key, timeout=120, check=False)
+        assert r.returncode == 0, (command, r.stderr)
+        return r.stdout
 
     def psql(sql: str, db: str = "postgres") -> None:
         sh(f"runuser -u postgres -- psql -q -d {db} -c \"{sql}\"")
@@ -96,7 +98,8 @@ def test_workers_follow_the_queue_depth(host: tuple[Container, Path, Path]) -> N
                          "'openclaw-worker@*' | awk '{print $1}'").split())
 
     sh("systemctl start postgresql redis-server")
-    psql(SQL)
+    for statement in SQL:  # CREATE DATABASE cannot share a transaction
+        psql(statement)
     psql(TABLE, "queue")
     r = subprocess.run([OPENCLAW, "apply", "--yes", "-c", str(workdir / "openclaw.yaml"), "-i",
                         str(workdir / "inventory.yaml")], capture_output=True, text=True,
