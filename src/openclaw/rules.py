@@ -392,3 +392,16 @@ def autoscaler(ctx: Context) -> Iterator[Finding]:
                 not trigger.strip().startswith("queue_depth"):
             yield ctx.at(("scaling", "agent_instances", key), f"the autoscaler reads the "
                          f"queue depth only: write {key} as 'queue_depth > N'", "R019")
+
+
+@rule
+def approval_channel_route(ctx: Context) -> Iterator[Finding]:
+    """OpenClaw sends exec approval prompts through its own chat channels only."""
+    approval = ctx.get("security", "tool_approval") or {}
+    channel = approval.get("human_approval_channel")
+    path = ("security", "tool_approval", "human_approval_channel")
+    raw = ctx.origins.get(path)
+    if channel and channel != "telegram" and raw and raw[-1] == path[-1]:
+        yield ctx.at(path, f"OpenClaw routes exec approval prompts only through its chat "
+                     f"channels (telegram here), not {channel}: approvals stay in the Control "
+                     "UI", "W008", severity=WARNING)

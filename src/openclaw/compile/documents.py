@@ -82,6 +82,9 @@ def openclaw_managed(cfg: Config, log_dir: str,
                        if cfg.safety.filter_sensitive else {})},
     }
     doc["tools"] = tool_policy(cfg)
+    approvals = approval_route(cfg, doc["tools"])
+    if approvals:
+        doc["channels"] = approvals
     if cfg.llm_gateway.enabled:
         doc["models"] = {"providers": {cfg.llm_gateway.provider:
                                        llm_gateway.openclaw_provider(cfg)}}
@@ -128,3 +131,18 @@ def tool_policy(cfg: Config) -> dict[str, Any]:
             ("on-miss" if security == "allowlist" else "off")
     out["exec"] = {"security": security, "ask": ask}
     return out
+
+
+def approval_route(cfg: Config, tools: dict[str, Any]) -> dict[str, Any]:
+    """security.tool_approval.human_approval_channel: OpenClaw's Telegram channel becomes an
+    exec-approval client whose approver is the alert chat (OpenClaw reads the bot token from
+    TELEGRAM_BOT_TOKEN, the same .env key the alerts use). Other channels: W008."""
+    if tools.get("exec", {}).get("ask", "off") == "off":
+        return {}
+    name = cfg.security.human_approval_channel
+    channel = next((c for c in cfg.alerting.channels if c.kind == name), None)
+    if name != "telegram" or channel is None:
+        return {}
+    chat = channel.get("chat_id") or f"${{{channel.get('chat_id_env')}}}"
+    return {"telegram": {"execApprovals": {"enabled": True, "approvers": [str(chat)],
+                                           "target": "dm"}}}
