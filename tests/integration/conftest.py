@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -68,6 +69,27 @@ regions:
       node3: {{ssh_host: {hosts[2].ip}, ssh_user: deploy, sudo: true}}
 """)
     return path
+
+
+@contextlib.contextmanager
+def one_host(tmp_path_factory: pytest.TempPathFactory, name: str
+             ) -> Iterator[tuple[Container, Path, Path]]:
+    """One nspawn host (node1, region alpha) with the fake gateway at /opt/fake: the host,
+    the SSH key, and a work directory holding inventory.yaml."""
+    require_tools()
+    workdir = tmp_path_factory.mktemp(name)
+    key = make_key(workdir)
+    with containers(1, workdir, key, extra_binds=[f"--bind-ro={FAKE}:/opt/fake"]) as hosts:
+        (workdir / "inventory.yaml").write_text(f"""defaults:
+  ssh_user: root
+  ssh_key: {key}
+  ssh_known_hosts: {workdir}/known_hosts
+regions:
+  alpha:
+    hosts:
+      node1: {{ssh_host: {hosts[0].ip}}}
+""")
+        yield hosts[0], key, workdir
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.hosts.nspawn import Container, containers, make_key
-from tests.integration.conftest import FAKE, OPENCLAW, require_tools
+from tests.hosts.nspawn import Container
+from tests.integration.conftest import OPENCLAW, one_host
 
 pytestmark = pytest.mark.integration
 SECRETS = {"OCTEST_QUEUE_URL": "postgresql://scaler:canary-pg-Wq4@127.0.0.1/queue",
@@ -58,21 +58,9 @@ TABLE = ("CREATE TABLE task_queue (id serial PRIMARY KEY, status text NOT NULL);
 
 @pytest.fixture(scope="module")
 def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Container, Path, Path]]:
-    require_tools()
-    workdir = tmp_path_factory.mktemp("autoscale")
-    key = make_key(workdir)
-    with containers(1, workdir, key, extra_binds=[f"--bind-ro={FAKE}:/opt/fake"]) as hosts:
+    with one_host(tmp_path_factory, "autoscale") as (node, key, workdir):
         (workdir / "openclaw.yaml").write_text(CONFIG)
-        (workdir / "inventory.yaml").write_text(f"""defaults:
-  ssh_user: root
-  ssh_key: {key}
-  ssh_known_hosts: {workdir}/known_hosts
-regions:
-  alpha:
-    hosts:
-      node1: {{ssh_host: {hosts[0].ip}}}
-""")
-        yield hosts[0], key, workdir
+        yield node, key, workdir
 
 
 def test_workers_follow_the_queue_depth(host: tuple[Container, Path, Path]) -> None:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.hosts.nspawn import Container, containers, make_key
-from tests.integration.conftest import FAKE, OPENCLAW, require_tools
+from tests.hosts.nspawn import Container
+from tests.integration.conftest import FAKE, OPENCLAW, one_host
 
 pytestmark = pytest.mark.integration
 WHEELS = Path(os.environ.get("OPENCLAW_TEST_WHEELS", "/var/cache/openclaw-test/litellm-wheels"))
@@ -74,29 +74,17 @@ deployment:
 @pytest.fixture(scope="module")
 def host(tmp_path_factory: pytest.TempPathFactory
          ) -> Iterator[tuple[Container, Path, Path, Path]]:
-    require_tools()
     if not any(WHEELS.glob("litellm-*.whl")):
         pytest.fail(f"no LiteLLM wheels in {WHEELS}: run `make gateway-venv` (make test does)")
-    workdir = tmp_path_factory.mktemp("gateway")
-    key = make_key(workdir)
-    with containers(1, workdir, key, extra_binds=[f"--bind-ro={FAKE}:/opt/fake"]) as hosts:
+    with one_host(tmp_path_factory, "gateway") as (node, key, workdir):
         inventory = workdir / "inventory.yaml"
-        inventory.write_text(f"""defaults:
-  ssh_user: root
-  ssh_key: {key}
-  ssh_known_hosts: {workdir}/known_hosts
-regions:
-  alpha:
-    hosts:
-      node1: {{ssh_host: {hosts[0].ip}}}
-""")
         # The provider listens on loopback inside the host's own network namespace.
         provider = subprocess.Popen(
-            ["ip", "netns", "exec", hosts[0].netns, sys.executable,
+            ["ip", "netns", "exec", node.netns, sys.executable,
              str(FAKE / "provider.py"), "primary", str(PROVIDER_PORT)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            yield hosts[0], key, config(workdir / "openclaw.yaml"), inventory
+            yield node, key, config(workdir / "openclaw.yaml"), inventory
         finally:
             provider.terminate()
             provider.wait(10)
