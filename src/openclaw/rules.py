@@ -405,3 +405,41 @@ def approval_channel_route(ctx: Context) -> Iterator[Finding]:
         yield ctx.at(path, f"OpenClaw routes exec approval prompts only through its chat "
                      f"channels (telegram here), not {channel}: approvals stay in the Control "
                      "UI", "W008", severity=WARNING)
+
+
+# Settings the report lists that change nothing on the host, by block, and why (W009).
+DOCUMENTATION_ONLY: tuple[tuple[tuple[str, ...], tuple[str, ...], str], ...] = (
+    (("cost_management", "tracking"), ("granularity", "aggregation", "export"),
+     "the budget check reads per-request usage records and sums them per budget period; "
+     "there is no separate tracking pipeline to configure"),
+    (("metrics",), ("types", "aggregation", "dashboard"),
+     "hosts export a Prometheus textfile (metrics.textfile); aggregation and dashboards are "
+     "the scraper's (and openclaw status)"),
+    (("orchestration",), ("message_queue", "load_balancing"),
+     "the queue and how workers take tasks from it are the application's; openclaw reads "
+     "the depth through scaling.queue"),
+    (("scaling",), ("load_distribution", "state_sharing"),
+     "coordination and shared state are the application's; the autoscaler's own lock is "
+     "scaling.queue.lock_redis_url_env"),
+)
+
+
+@rule
+def documentation_only(ctx: Context) -> Iterator[Finding]:
+    """Say which of the report's settings are descriptions only, one warning per block."""
+    for block, keys, why in DOCUMENTATION_ONLY:
+        present = [k for k in keys if (raw := ctx.origins.get((*block, k))) and raw[-1] == k]
+        if present:
+            names = ", ".join(".".join((*block, k)) for k in present)
+            yield ctx.at((*block, present[0]), f"documentation only ({names}): {why}",
+                         "W009", severity=WARNING)
+    storage = ctx.get("secrets", "storage") or {}
+    injection = ctx.get("secrets", "injection") or {}
+    if isinstance(storage, dict) and storage.get("rotate_enabled"):
+        yield ctx.at(("secrets", "storage", "rotate_enabled"), "secrets are not rotated on "
+                     "the host: rotate them at their source; the next apply ships the new "
+                     "values", "W009", severity=WARNING)
+    if isinstance(injection, dict) and injection.get("secrets_service"):
+        yield ctx.at(("secrets", "injection", "secrets_service"), "no secrets service is "
+                     "used: values reach the units through the .env (EnvironmentFile=)",
+                     "W009", severity=WARNING)

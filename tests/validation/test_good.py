@@ -19,11 +19,15 @@ def test_repo_config_and_inventories_are_clean(inventory: str) -> None:
     checked = check_all(str(REPO / "openclaw.yaml"), str(REPO / inventory))
     # No errors; the warnings name what the report asks for and the host cannot enforce.
     assert [(f.code, f.path) for f in checked.findings] == [
+        ("W009", "cost_management.tracking.granularity"),
         ("W006", "security.tool_approval.require_approval[2]"),
         ("W005", "safety.input[1].filter_prompts"),
         ("W005", "safety.input[2].validate_json"),
         ("W005", "safety.output[0].sanitize_tool_calls"),
-        ("W005", "safety.output[2].rate_limit_per_user")]
+        ("W005", "safety.output[2].rate_limit_per_user"),
+        ("W009", "metrics.types"),
+        ("W009", "orchestration.message_queue"),
+        ("W009", "scaling.load_distribution")]
     assert checked.config is not None and checked.inventory is not None
 
 
