@@ -128,7 +128,7 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
             lines.append(f"mkdir -p \"$(dirname {target})\"")
             lines.append(f"put \"$S/files/{index[c.path]}\" {target} {f.mode:04o} {owner} "
                          f"{group}")
-            if f.on_change:
+            if f.on_change and not sandbox:  # a sandbox must not touch the real system
                 lines.append(f.on_change)
         elif c.action == "remove":
             lines.append(f"rm -f {target} && step removed {target}")
