@@ -19,9 +19,11 @@ def run(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=60)
 
 
-def test_validate_repo_config_prints_nothing() -> None:
+def test_validate_repo_config_prints_only_its_warnings() -> None:
     r = run("validate")
-    assert (r.returncode, r.stdout, r.stderr) == (0, "", "")
+    assert (r.returncode, r.stderr) == (0, "")
+    lines = r.stdout.splitlines()
+    assert len(lines) == 9 and all(": warning: " in line for line in lines)
 
 
 def test_both_entry_points_and_version() -> None:
