@@ -24,6 +24,7 @@ from openclaw.sync.changes import HostChanges
 from openclaw.sync.secrets import RedactingFilter, resolve
 
 if TYPE_CHECKING:  # the engine imports pyinfra: only when a command connects
+    from openclaw.status.probe import HostStatus
     from openclaw.sync.engine import Session
 
 
@@ -91,7 +92,7 @@ def plan(project: Project, config_path: str, progress: Callable[[str], None]) ->
     return LiveRun(changes)
 
 
-def status(project: Project, progress: Callable[[str], None]) -> list[Any]:
+def status(project: Project, progress: Callable[[str], None]) -> list[HostStatus]:
     """Each host's status, in one command per host; unreachable hosts say so."""
     from openclaw.status import probe
     cfg = project.config
