@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from openclaw.compile import HostPlan, compile_fleet
+from openclaw.compile.plan import under
 from openclaw.errors import OpenclawError
 from openclaw.inventory import Host
 from openclaw.model import Config
@@ -99,7 +100,7 @@ def status(project: Project, progress: Callable[[str], None]) -> list[HostStatus
     hosts = list(project.inventory.hosts)
     progress(f"connecting to {len(hosts)} host(s)")
     with _session(project) as session:
-        scripts = {h.name: probe.status_script(_under(h.root, cfg.service.root)) for h in hosts
+        scripts = {h.name: probe.status_script(under(h.root, cfg.service.root)) for h in hosts
                    if h.name not in session.unreachable}
         outcomes = session.shell(scripts)
         unreachable = dict(session.unreachable)
@@ -114,9 +115,6 @@ def status(project: Project, progress: Callable[[str], None]) -> list[HostStatus
             out.append(probe.parse(h.name, h.region, o.stdout, cfg.health_checks.interval))
     return out
 
-
-def _under(root: str, path: str) -> str:
-    return path if root == "/" else root.rstrip("/") + path
 
 
 @dataclass(frozen=True)

@@ -61,15 +61,11 @@ def failover(cfg: Config, region: str) -> dict[str, Any]:
     }
 
 
-def openclaw_managed(cfg: Config, log_dir: str,
-                     active: list[str] | None = None) -> dict[str, Any]:
+def openclaw_managed(cfg: Config, log_dir: str) -> dict[str, Any]:
     """The keys openclaw owns inside OpenClaw's own openclaw.json; merged on the host, every
-    other key OpenClaw wrote is kept. `active`: the providers the budget check left in
-    force (state/active-providers), so an apply never undoes its switch."""
-    names = [p.name for p in cfg.routing.providers]
-    refs = dict(zip(names, llm_gateway.model_refs(cfg), strict=True))
-    order = list(dict.fromkeys(refs[n] for n in [n for n in active or () if n in refs]
-                               or names))
+    other key OpenClaw wrote is kept (while the budget check has switched providers, the
+    merge takes the model order from state/active-providers)."""
+    order = list(dict.fromkeys(llm_gateway.model_refs(cfg)))
     style = "json" if cfg.logging.format == "json" else "pretty"
     doc: dict[str, Any] = {
         "agents": {"defaults": {"model": {"primary": order[0] if order else None,

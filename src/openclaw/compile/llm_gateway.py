@@ -25,7 +25,7 @@ TOKEN_PRICE = 1.0
 def groups(cfg: Config) -> list[tuple[str, tuple[Provider, ...]]]:
     """The model groups OpenClaw can ask for, in preference order."""
     providers = cfg.routing.providers
-    if cfg.routing.strategy == "priority" or cfg.routing.strategy == "quality_aware":
+    if cfg.routing.strategy in ("priority", "quality_aware"):
         return [(p.name, (p,)) for p in providers]
     return [(SHARED_GROUP, providers)]
 

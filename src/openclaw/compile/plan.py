@@ -67,4 +67,9 @@ class HostPlan:
 
     def target(self, path: str) -> str:
         """Where a managed path lives on the host, under the inventory root."""
-        return path if self.root == "/" else self.root.rstrip("/") + path
+        return under(self.root, path)
+
+
+def under(root: str, path: str) -> str:
+    """A host path under an inventory root ("/" or a sandbox prefix)."""
+    return path if root == "/" else root.rstrip("/") + path

@@ -9,6 +9,7 @@ import tarfile
 from pathlib import Path
 
 from openclaw.compile import llm_gateway
+from openclaw.compile.plan import under
 from openclaw.model import Config
 
 LITELLM = "litellm[proxy]"
@@ -40,8 +41,8 @@ def venv_dir(cfg: Config) -> str:
 def probe_script(cfg: Config, root: str = "/") -> str:
     """One command: which packages are missing, whether openclaw and the gateway are in."""
     pkgs = " ".join(shlex.quote(p) for p in debian_packages(cfg))
-    venv = shlex.quote(_under(root, venv_dir(cfg)))
-    current = shlex.quote(_under(root, f"{cfg.service.root}/llm-gateway/current"))
+    venv = shlex.quote(under(root, venv_dir(cfg)))
+    current = shlex.quote(under(root, f"{cfg.service.root}/llm-gateway/current"))
     return f"""for p in {pkgs}; do
   dpkg-query -W -f='${{Status}}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
     printf 'MISSING\\t%s\\n' "$p"
@@ -80,8 +81,8 @@ def install_script(cfg: Config, steps: list[str], root: str = "/") -> str:
     if any(s.startswith("openclaw ") for s in steps):
         lines.append(f"npm install -g {shlex.quote('openclaw@' + svc.openclaw_version)}")
     if any(s.startswith("llm-gateway ") for s in steps):
-        venv = _under(root, venv_dir(cfg))
-        current = _under(root, f"{svc.root}/llm-gateway/current")
+        venv = under(root, venv_dir(cfg))
+        current = under(root, f"{svc.root}/llm-gateway/current")
         spec = shlex.quote(f"{LITELLM}=={gw.version}")
         source = ("--no-index --find-links \"$S/wheels\"" if gw.install_method == "wheels"
                   else "")
@@ -111,6 +112,3 @@ def wheels_bundle(directory: Path) -> bytes:
             tar.add(wheel, arcname=wheel.name)
     return buf.getvalue()
 
-
-def _under(root: str, path: str) -> str:
-    return path if root == "/" else root.rstrip("/") + path
