@@ -64,7 +64,7 @@ gateway-venv:
 	  touch $(LITELLM_VENV)/.installed-$(LITELLM_VERSION); }
 
 # Obviously fake secrets for the demo hosts under .demo/; real ones come from your environment.
-DEMO_SECRETS := MINIMAX_API_KEY=demo-minimax-key OPENROUTER_API_KEY=demo-openrouter-key \
+DEMO_SECRETS := GATEWAY_AUTH_TOKEN=demo-gateway-token MINIMAX_API_KEY=demo-minimax-key OPENROUTER_API_KEY=demo-openrouter-key \
 	TELEGRAM_BOT_TOKEN=000000:demo-telegram-token TELEGRAM_CHAT_ID=demo-chat \
 	LITELLM_MASTER_KEY=demo-litellm-master-key DATABASE_URL=postgresql://demo@127.0.0.1/demo \
 	QUEUE_REDIS_URL=redis://127.0.0.1:6379/0

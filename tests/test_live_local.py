@@ -10,7 +10,8 @@ from pathlib import Path
 
 REPO = Path(__file__).parent.parent
 OPENCLAW = str(Path(sys.executable).parent / "openclaw")
-SECRETS = {"MINIMAX_API_KEY": "local-canary-minimax-Qw3", "OPENROUTER_API_KEY": "local-or-9Xk",
+SECRETS = {"GATEWAY_AUTH_TOKEN": "local-canary-gw-Tq8",
+           "MINIMAX_API_KEY": "local-canary-minimax-Qw3", "OPENROUTER_API_KEY": "local-or-9Xk",
            "TELEGRAM_BOT_TOKEN": "123:local-canary-tg", "TELEGRAM_CHAT_ID": "chat-canary-1",
            "LITELLM_MASTER_KEY": "sk-local-canary-litellm",
            "DATABASE_URL": "postgresql://canary:pw-canary-db@127.0.0.1/q",

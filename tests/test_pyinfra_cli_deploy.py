@@ -10,7 +10,8 @@ from pathlib import Path
 
 REPO = Path(__file__).parent.parent
 PYINFRA = str(Path(sys.executable).parent / "pyinfra")
-SECRETS = {"MINIMAX_API_KEY": "cli-canary-mm-7Hq", "OPENROUTER_API_KEY": "cli-canary-or-2Lp",
+SECRETS = {"GATEWAY_AUTH_TOKEN": "cli-canary-gw-4Rd",
+           "MINIMAX_API_KEY": "cli-canary-mm-7Hq", "OPENROUTER_API_KEY": "cli-canary-or-2Lp",
            "TELEGRAM_BOT_TOKEN": "1:cli-canary-tg", "TELEGRAM_CHAT_ID": "cli-chat",
            "LITELLM_MASTER_KEY": "sk-cli-canary-litellm",
            "DATABASE_URL": "postgresql://canary:pw-canary-db@127.0.0.1/q",

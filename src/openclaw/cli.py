@@ -113,6 +113,26 @@ def validate(config: str, inventory: str | None, fmt: str) -> None:
 
 
 @main.command()
+@click.option("-c", "--config", "config", type=click.Path(dir_okay=True),
+              default="openclaw.yaml", show_default=True, help="The fleet configuration.")
+@guarded
+def bundle(config: str) -> None:
+    """Build the pinned OpenClaw bundle (service.openclaw: Node and OpenClaw from the npm
+    registry) into bundle_cache, if it is not there yet, and print its path. apply and
+    bootstrap build it on first need; this builds it ahead, e.g. in a CI cache step.
+    """
+    from openclaw import model
+    from openclaw.sync import bundle as runtime_bundle
+    checked = check_all(config, None)
+    if not checked.ok or checked.config is None:
+        raise FindingsError(checked.findings)
+    cfg = model.build(checked.config)
+    path = runtime_bundle.ensure(cfg, Path(config).resolve().parent,
+                                 lambda m: click.echo(m, err=True))
+    click.echo(str(path))
+
+
+@main.command()
 @click.option("--inventory", "which", flag_value="inventory.schema.json",
               help="Print the inventory schema instead.")
 @click.option("--config", "which", flag_value="openclaw.schema.json", default=True,
@@ -309,8 +329,9 @@ def apply(config: str, inventory: str | None, region: str | None, limit: tuple[s
 def bootstrap(config: str, inventory: str | None, region: str, fmt: str, verbose: int,
               yes: bool, batch_size: str | None) -> None:
     """Bring a region up from bare hosts (sshd and a root or sudo login): packages
-    (service.packages, and OpenClaw through npm unless service.openclaw_install.method is
-    none), the service user and group, directories, every artifact, units enabled and
+    (service.packages), the pinned OpenClaw (service.openclaw: uploaded bundle, npm on the
+    host, or checked when installed by other means), the LLM gateway, the service user
+    and group, directories, every artifact, units enabled and
     started behind the health gate; then every other region's failover.json so that each
     region knows its failover peers. Re-running it changes nothing.
     """

@@ -23,6 +23,7 @@ from openclaw.project import Project
 from openclaw.sync import runner
 from openclaw.sync.changes import HostChanges
 from openclaw.sync.secrets import RedactingFilter, resolve
+from openclaw.sync.session import Work
 
 if TYPE_CHECKING:  # the engine imports pyinfra: only when a command connects
     from openclaw.status.probe import HostStatus
@@ -166,6 +167,7 @@ def apply(project: Project, config_path: str, progress: Callable[[str], None],
             return LiveRun(changes, [results[c.host] for c in changes])
         if not confirm(changes):
             raise OpenclawError("apply cancelled; nothing was changed")
+        archive = _runtime_archive(cfg, config_path, changes, progress)
         by_name = {c.host: c for c in changes}
         locked_names = {p.host for p in locked}
         # Hosts that could not be reached or locked are reported, but only hosts that fail
@@ -184,7 +186,7 @@ def apply(project: Project, config_path: str, progress: Callable[[str], None],
                     continue
                 failed = _run_batch(session, hosts, todo, values, token, results,
                                     gate_script if rollout.gate else "",
-                                    cfg.deployment.health_timeout, progress)
+                                    cfg.deployment.health_timeout, progress, archive)
                 failures += len(failed)
                 if failed and rollout.rollback_on_failure:
                     _roll_back(session, hosts, todo, failed, token, results, progress)
@@ -200,14 +202,26 @@ def _initial(changes: list[HostChanges]) -> dict[str, runner.HostResult]:
                                       error=c.error) for c in changes}
 
 
+def _runtime_archive(cfg: Config, config_path: str, changes: list[HostChanges],
+                     progress: Callable[[str], None]) -> str | None:
+    """The OpenClaw bundle, built on this machine the first time a host needs it (after
+    plan, before any host is changed)."""
+    if not any(c.runtime and c.plan and c.plan.runtime and c.plan.runtime.install == "bundle"
+               and not c.error for c in changes):
+        return None
+    from openclaw.sync import bundle
+    return str(bundle.ensure(cfg, Path(config_path).resolve().parent, progress))
+
+
 def _run_batch(session: object, hosts: list[Host], batch: list[HostChanges],
                values: dict[str, str], token: str, results: dict[str, runner.HostResult],
-               gate_script: str, timeout: float, progress: Callable[[str], None]) -> list[str]:
+               gate_script: str, timeout: float, progress: Callable[[str], None],
+               archive: str | None = None) -> list[str]:
     """Apply one batch, verify it, and hold it to the health gate. Returns the failed hosts."""
     s: Any = session
     pending = [c for c in batch if c.changed and not c.error]
     contents = {c.host: runner.desired_contents(c.plan, values) for c in pending if c.plan}
-    done = runner.apply_changes(s, pending, contents, token, progress)
+    done = runner.apply_changes(s, pending, contents, token, progress, runtime=archive)
     results.update(done)
     applied = [c.plan for c in pending if c.plan and done[c.host].status == "changed"]
     if applied:
@@ -291,8 +305,7 @@ def _gate(cfg: Config) -> str:
     services = ("openclaw-gateway.service",
                 *(("openclaw-redis.service",) if llm_gateway.uses_redis(cfg) else ()),
                 *(("openclaw-llm-gateway.service",) if gw.enabled else ()))
-    return gate.gate_script(cfg.service.gateway_port,
-                            f"{cfg.service.root}/logs/health-check.json", services=services,
+    return gate.gate_script(cfg.service.gateway_port, services=services,
                             llm_port=gw.port if gw.enabled else None)
 
 
@@ -341,7 +354,7 @@ def bootstrap(project: Project, config_path: str, region: str,
             else:  # other regions: only their failover peers change here
                 shaped.append(replace(
                     c, files=tuple(f for f in c.files if f.path.endswith(FAILOVER)),
-                    directories=(), accounts=(), units=(), daemon_reload=False,
+                    directories=(), accounts=(), units=(), daemon_reload=False, runtime="",
                     notes=(*c.notes, "bootstrap updates failover.json only here")))
         shaped += held.unavailable(plans)
         order = {p.host: i for i, p in enumerate(plans)}
@@ -352,16 +365,18 @@ def bootstrap(project: Project, config_path: str, region: str,
             return LiveRun(shaped, [results[c.host] for c in shaped])
         if not confirm(shaped):
             raise OpenclawError("bootstrap cancelled; nothing was changed")
+        archive = _runtime_archive(cfg, config_path, shaped, progress)
         need = {c.host: list(c.packages) for c in shaped if c.packages and not c.error}
         if need:
             progress("installing packages")
             roots = {p.host: p.root for p in plans}
-            work = {n: (f"/tmp/openclaw-stage-{pysecrets.token_hex(8)}",
-                        wheels if any(x.startswith("llm-gateway ") for x in s) else None,
-                        packages.install_script(cfg, s, roots[n])) for n, s in need.items()}
+            staged = {n: f"/tmp/openclaw-stage-{pysecrets.token_hex(8)}" for n in need}
             # The staging directory is $S for the script, as for apply.
-            work = {n: (st, b, f"S={shlex.quote(st)}\ntrap 'rm -rf \"$S\"' EXIT\n{sc}")
-                    for n, (st, b, sc) in work.items()}
+            work: dict[str, Work] = {
+                n: (staged[n], ((wheels, "bundle.tar"),) if wheels is not None and any(
+                    x.startswith("llm-gateway ") for x in s) else (),
+                    f"S={shlex.quote(staged[n])}\ntrap 'rm -rf \"$S\"' EXIT\n"
+                    + packages.install_script(cfg, s, roots[n])) for n, s in need.items()}
             for name, o in session.apply(work).items():
                 if not (o.ok and "INSTALLED" in o.stdout):
                     results[name] = runner.HostResult(
@@ -376,7 +391,7 @@ def bootstrap(project: Project, config_path: str, region: str,
         for batch in batches([c.host for c in ours], size):
             failed += _run_batch(session, hosts, [c for c in ours if c.host in batch],
                                  values, token, results, gate_script,
-                                 cfg.deployment.health_timeout, progress)
+                                 cfg.deployment.health_timeout, progress, archive)
             if len(failed) > rollout.max_fail:
                 break
         if len(failed) <= rollout.max_fail:

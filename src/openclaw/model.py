@@ -13,20 +13,31 @@ MODES = ("FULL", "DEGRADED", "MINIMAL", "MAINTENANCE")
 
 
 @dataclass(frozen=True)
+class Runtime:
+    """The pinned OpenClaw and the Node it runs on."""
+
+    version: str
+    node: str
+    install: str  # bundle | npm | none
+    bundle_cache: str  # controller directory (install: bundle)
+    registry: str  # install: npm
+    command: str  # install: none
+
+
+@dataclass(frozen=True)
 class Service:
     user: str
     group: str
     root: str
-    gateway_command: str
     gateway_port: int
-    config_set_command: str
+    gateway_bind: str
+    gateway_token_env: str
     worker_command: str
     dashboard_enabled: bool
     dashboard_port: int
     dashboard_command: str
+    runtime: Runtime
     packages: tuple[str, ...] = ()
-    openclaw_install: str = "npm"
-    openclaw_version: str = "latest"
 
 
 @dataclass(frozen=True)
@@ -333,9 +344,19 @@ def _channel(kind: str, value: Any) -> Channel:
     return Channel(kind, tuple(sorted((k, v) for k, v in settings.items() if v is not None)))
 
 
+def _env_sources(d: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """secrets.env, plus the gateway's auth token, which every host needs: without a
+    declared source it is read from the controller's variable of the same name."""
+    env = dict(d["secrets"].get("env") or {})
+    token = d["service"]["gateway"]["auth_token_env"]
+    env.setdefault(token, {"env": token})
+    return env
+
+
 def build(d: dict[str, Any]) -> Config:
     """Turn normalized data (every default present) into the model."""
     sv, hc, cm = d["service"], d["health_checks"], d["cost_management"]
+    oc = sv["openclaw"]
     providers = tuple(
         Provider(p["name"], p["model"], p.get("threshold"), p.get("endpoint"),
                  p.get("api_key_env"), p["health_path"], units.duration(p["timeout"]))
@@ -355,12 +376,13 @@ def build(d: dict[str, Any]) -> Config:
                      "resource_pressure": "MINIMAL", "all_providers_down": "MINIMAL"}
     return Config(
         service=Service(sv["user"], sv.get("group") or sv["user"], sv["root"].rstrip("/")
-                        or "/", sv["gateway"]["command"], sv["gateway"]["port"],
-                        sv["gateway"]["config_set_command"],
+                        or "/", sv["gateway"]["port"], sv["gateway"]["bind"],
+                        sv["gateway"]["auth_token_env"],
                         sv["worker"]["command"], sv["dashboard"]["enabled"],
                         sv["dashboard"]["port"], sv["dashboard"]["command"],
-                        tuple(sv["packages"]), sv["openclaw_install"]["method"],
-                        sv["openclaw_install"]["version"]),
+                        Runtime(oc["version"], oc["node"], oc["install"], oc["bundle_cache"],
+                                oc["registry"].rstrip("/"), oc["command"]),
+                        tuple(sv["packages"])),
         circuit_breaker=CircuitBreaker(units.count(cbm["failure_threshold"]), lo, hi,
                                        units.duration(cbm["probe_interval"])),
         retry=Retry(d["retry"]["max_attempts"], d["retry"]["backoff"],
@@ -414,7 +436,7 @@ def build(d: dict[str, Any]) -> Config:
             or next(iter(d["alerting"]["channels"]), None)),
         secrets=Secrets(
             tuple(sorted((k, SecretSource(*next(iter(v.items()))))
-                         for k, v in (d["secrets"].get("env") or {}).items())),
+                         for k, v in _env_sources(d).items())),
             bool(d["secrets"]["audit"].get("log_access")),
             bool(d["secrets"]["audit"].get("alert_on_access")),
             bool(d["secrets"]["storage"].get("rotate_enabled"))),

@@ -8,7 +8,7 @@ from typing import Any
 
 from openclaw import resources, schema_check
 from openclaw.errors import FindingsError
-from openclaw.findings import Finding, has_errors, sort_findings
+from openclaw.findings import WARNING, Finding, has_errors, sort_findings
 from openclaw.load import Document, load_file
 from openclaw.normalize import normalize
 from openclaw.rules import Context, no_secret_literals, run_rules
@@ -56,9 +56,39 @@ def check_config(path: str) -> tuple[list[Finding], dict[str, Any] | None]:
     if not findings:
         data, origins = normalize(doc.data, resources.schema(CONFIG_SCHEMA))
         findings = run_rules(doc, data, origins)
+        if not has_errors(findings):
+            findings += openclaw_json_findings(Context(doc, data, origins), data)
     else:  # the secret rule needs no valid shape: report leaked values alongside
         findings += list(no_secret_literals(Context(doc, {}, {})))
     return _scrub(findings, doc), (data if not has_errors(findings) else None)
+
+
+def openclaw_json_findings(ctx: Context, data: dict[str, Any]) -> list[Finding]:
+    """What the pinned OpenClaw would refuse in the openclaw.json this config compiles to:
+    an error at the setting that writes the key (R020); W010 when this release has no
+    schema for the pinned version."""
+    from openclaw import model, openclaw_schema
+    from openclaw.compile import documents
+    cfg = model.build(data)
+    version = cfg.service.runtime.version
+    doc = documents.openclaw_managed(cfg, f"{cfg.service.root}/logs")
+    found = openclaw_schema.problems(version, doc)
+    if found is None:
+        return [ctx.at(("service", "openclaw", "version"),
+                       f"OpenClaw {version} has no schema in this openclaw release (it has: "
+                       f"{', '.join(openclaw_schema.supported())}): openclaw.json is checked "
+                       "on the hosts only, by their own `openclaw config validate`", "W010",
+                       severity=WARNING)]
+    out = []
+    for where, message in found:
+        top = str(where[0]) if where else ""
+        key = ".".join(str(p) for p in where) or "(top level)"
+        where_set = next((p for p in openclaw_schema.SOURCES.get(top, ())
+                          if p in ctx.origins), ("version",))
+        out.append(ctx.at(where_set,
+                          f"OpenClaw {version} would refuse openclaw.json at {key}: "
+                          f"{message}", "R020"))
+    return out
 
 
 def check_inventory(path: str, regions: list[str] | None

@@ -87,9 +87,8 @@ if [ "${#active[@]}" -gt 0 ] && [ "$current" != "$previous" ]; then
     fallbacks+="$( ((i > 1)) && printf ', ')$(json_str "${refs[$i]}")"
   done
   fallbacks+="]"
-  read -r -a set_cmd <<<"$CONFIG_SET_CMD"
-  if "${set_cmd[@]}" agents.defaults.model.primary "${refs[0]}" &&
-    "${set_cmd[@]}" agents.defaults.model.fallbacks "$fallbacks"; then
+  if "${CONFIG_SET_CMD[@]}" agents.defaults.model.primary "${refs[0]}" &&
+    "${CONFIG_SET_CMD[@]}" agents.defaults.model.fallbacks "$fallbacks"; then
     log "model order now: ${active[*]}"
     printf '%s\n' "$current" | write_atomic "$ACTIVE_PROVIDERS_FILE" ||
       log "cannot write $ACTIVE_PROVIDERS_FILE"

@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from openclaw.compile import HostPlan, compile_host
+from openclaw.compile import HostPlan, compile_host, runtime
 from openclaw.model import Config
 from openclaw.project import load
 
@@ -42,11 +42,13 @@ class SandboxHost:
         self.bin = tmp / "bin"
         self.bin.mkdir()
         self.trace = tmp / "trace.log"
-        # A stand-in `openclaw` that records how the budget check changes the model order.
+        # A stand-in for the pinned runtime's Node (at the path the scripts call) that records
+        # how the budget check changes the model order: `node ENTRY config set ...`.
         self.config_sets = tmp / "config-set.log"
-        (self.bin / "openclaw").write_text(
-            f'#!/bin/sh\nprintf "%s\\n" "$*" >> {self.config_sets}\n')
-        (self.bin / "openclaw").chmod(0o755)
+        node = Path(runtime.cli(cfg, str(self.root))[0])
+        node.parent.mkdir(parents=True, exist_ok=True)
+        node.write_text(f'#!/bin/sh\nshift\nprintf "%s\\n" "$*" >> {self.config_sets}\n')
+        node.chmod(0o755)
 
     def run(self, script: str, now: int, *args: str, env: dict[str, str] | None = None,
             timeout: float = 60) -> subprocess.CompletedProcess[str]:

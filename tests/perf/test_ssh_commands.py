@@ -16,7 +16,8 @@ from tests.hosts.nspawn import make_key
 
 REPO = Path(__file__).parent.parent.parent
 OPENCLAW = str(Path(sys.executable).parent / "openclaw")
-SECRETS = {"MINIMAX_API_KEY": "perf-mm-key", "OPENROUTER_API_KEY": "perf-or-key",
+SECRETS = {"GATEWAY_AUTH_TOKEN": "perf-gw-key",
+           "MINIMAX_API_KEY": "perf-mm-key", "OPENROUTER_API_KEY": "perf-or-key",
            "TELEGRAM_BOT_TOKEN": "1:perf-tg", "TELEGRAM_CHAT_ID": "perf-chat",
            "LITELLM_MASTER_KEY": "sk-perf-litellm",
            "DATABASE_URL": "postgresql://canary:pw-canary-db@127.0.0.1/q",

@@ -132,12 +132,12 @@ def test_secret_source_changed_shows_key_and_source_only(repo: Path) -> None:
 
 
 def test_template_changed(repo: Path) -> None:
-    edit(repo, "templates/openclaw-gateway.service.j2", "TimeoutStopSec=30s",
-         "TimeoutStopSec=45s")
+    edit(repo, "templates/openclaw-gateway.service.j2", "TimeoutStopSec=330",
+         "TimeoutStopSec=345")
     r = diff(repo)
     assert r.returncode == 2
     assert settings(r.stdout) == ["template changed: templates/openclaw-gateway.service.j2"]
-    assert "-TimeoutStopSec=30s\n      +TimeoutStopSec=45s" in r.stdout
+    assert "-TimeoutStopSec=330\n      +TimeoutStopSec=345" in r.stdout
     assert "restart: openclaw-gateway.service\n" in r.stdout
     assert "systemd-analyze verify (agent-use1-01.example.com and 5 more): 1 changed unit(s) " \
            "clean" in r.stdout
@@ -174,9 +174,9 @@ def test_base_that_does_not_validate_is_an_error_with_both_findings(repo: Path) 
     r = diff(repo)
     assert r.returncode == 1
     assert "error: the base (main) does not validate; its findings:" in r.stderr
-    assert "main:openclaw.yaml:31:17: retry.max_attempts: must be at least 1, got 0" in r.stderr
+    assert "main:openclaw.yaml:36:17: retry.max_attempts: must be at least 1, got 0" in r.stderr
     assert "and the head's findings:" in r.stderr
-    assert "openclaw.yaml:32:12: retry.backoff: 'exponental' is not one of" in r.stderr
+    assert "openclaw.yaml:37:12: retry.backoff: 'exponental' is not one of" in r.stderr
 
 
 def test_unknown_revision(repo: Path) -> None:

@@ -67,15 +67,24 @@ def openclaw_managed(cfg: Config, log_dir: str) -> dict[str, Any]:
     merge takes the model order from state/active-providers)."""
     order = list(dict.fromkeys(llm_gateway.model_refs(cfg)))
     style = "json" if cfg.logging.format == "json" else "pretty"
+    svc = cfg.service
     doc: dict[str, Any] = {
-        "agents": {"defaults": {"model": {"primary": order[0] if order else None,
-                                          "fallbacks": order[1:]}}},
-        "gateway": {"port": cfg.service.gateway_port},
+        # Without providers, OpenClaw keeps the model it was onboarded with.
+        **({"agents": {"defaults": {"model": {"primary": order[0], "fallbacks": order[1:]}}}}
+           if order else {}),
+        # A production gateway: runs channels and agents here, listens where configured,
+        # and asks every client for the token from the .env (a SecretRef: the value never
+        # enters this file).
+        "gateway": {"port": svc.gateway_port, "mode": "local", "bind": svc.gateway_bind,
+                    "auth": {"mode": "token", "token": {
+                        "source": "env", "provider": "default",
+                        "id": svc.gateway_token_env}}},
         "logging": {"level": cfg.logging.level, "consoleStyle": style,
                     "file": f"{log_dir}/openclaw.log",
-                    "redactSensitive": "tools" if cfg.safety.filter_sensitive else "off",
                     **({"redactPatterns": redact_patterns(cfg.safety.filter_sensitive)}
                        if cfg.safety.filter_sensitive else {})},
+        # The version is pinned by openclaw.yaml: OpenClaw must not update itself.
+        "update": {"checkOnStart": False, "auto": {"enabled": False}},
     }
     doc["tools"] = tool_policy(cfg)
     approvals = approval_route(cfg, doc["tools"])

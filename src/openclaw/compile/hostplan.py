@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from openclaw import resources, units
-from openclaw.compile import documents, llm_gateway
+from openclaw.compile import documents, llm_gateway, runtime
 from openclaw.compile.hardening import hardening
-from openclaw.compile.plan import Directory, File, HostPlan, Unit
-from openclaw.compile.render import render
+from openclaw.compile.plan import Directory, File, HostPlan, RuntimeSpec, Unit
+from openclaw.compile.render import render, systemd_word
 from openclaw.inventory import Host, Inventory
 from openclaw.model import Config
 
@@ -117,7 +117,9 @@ def compile_host(cfg: Config, host: Host, cache: Cache | None = None) -> HostPla
     ctx: dict[str, Any] = {"cfg": cfg, "svc": svc, "paths": inside, "host": host.name,
                            "region": host.region, "model_refs": llm_gateway.model_refs(cfg),
                            "up": _trigger(cfg.scaling.scale_up),
-                           "down": _trigger(cfg.scaling.scale_down)}
+                           "down": _trigger(cfg.scaling.scale_down),
+                           "openclaw_cli": runtime.cli(cfg, inside.root),
+                           "gateway_exec": _gateway_exec(cfg, inside.root)}
     files: list[File] = []
 
     def add(path: str, content: str | bytes, mode: int, owner: str = "root",
@@ -211,6 +213,8 @@ def compile_host(cfg: Config, host: Host, cache: Cache | None = None) -> HostPla
         Directory(paths.workspace, 0o750, user, group),
         Directory(paths.backups, 0o700, user, group),
         Directory(paths.openclaw_state, 0o700, user, group),
+        *((Directory(f"{paths.root}/runtime", 0o755, "root", "root"),)
+          if cfg.service.runtime.install != "none" else ()),
         *((Directory(paths.llm_gateway, 0o755, "root", "root"),) if gw.enabled else ()),
         # written by the root audit check, read by the health check (setgid: group kept)
         *((Directory(paths.audit, 0o2750, "root", group),) if audited else ()),
@@ -218,8 +222,18 @@ def compile_host(cfg: Config, host: Host, cache: Cache | None = None) -> HostPla
         *((Directory(paths.redis, 0o700, user, group),) if llm_gateway.uses_redis(cfg)
           else ()),
     )
+    rt = cfg.service.runtime
+    spec = None if host.sandbox else RuntimeSpec(
+        rt.version, rt.node, rt.install, runtime.directory(cfg), runtime.cli(cfg),
+        rt.registry)
     return HostPlan(host.name, host.region, host.root, directories,
-                    tuple(sorted(files, key=lambda f: f.path)), _units(cfg, paths))
+                    tuple(sorted(files, key=lambda f: f.path)), _units(cfg, paths), spec)
+
+
+def _gateway_exec(cfg: Config, root: str) -> str:
+    """ExecStart of the gateway: the pinned runtime by absolute path."""
+    args = (*runtime.cli(cfg, root), "gateway", "--port", str(cfg.service.gateway_port))
+    return " ".join(systemd_word(a) for a in args)
 
 
 def _checks(cfg: Config, paths: Paths) -> list[dict[str, Any]]:

@@ -54,6 +54,18 @@ class Unit:
 
 
 @dataclass(frozen=True)
+class RuntimeSpec:
+    """The pinned OpenClaw on this host (none on sandbox hosts)."""
+
+    version: str
+    node: str
+    install: str  # bundle | npm | none
+    directory: str  # the version directory (install: bundle, npm)
+    cli: tuple[str, ...]  # the CLI by absolute path
+    registry: str = ""
+
+
+@dataclass(frozen=True)
 class HostPlan:
     host: str
     region: str
@@ -61,6 +73,7 @@ class HostPlan:
     directories: tuple[Directory, ...]
     files: tuple[File, ...]
     units: tuple[Unit, ...] = field(default=())
+    runtime: RuntimeSpec | None = None
 
     def file(self, path: str) -> File:
         return next(f for f in self.files if f.path == path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 import shlex
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,15 @@ def _systemd_seconds(value: float) -> str:
     return f"{s}s"
 
 
+def systemd_word(value: str) -> str:
+    """One argument of an Exec*= line: specifiers and variables escaped, quoted when it
+    holds anything but plain path characters."""
+    s = str(value).replace("%", "%%").replace("$", "$$")
+    if re.fullmatch(r"[A-Za-z0-9_@%+=:,./-]+", s):
+        return s
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def environment() -> jinja2.Environment:
     """One environment per templates directory, made once: templates load once per run."""
     return _environment_at(resources.data_dir("templates"))
@@ -50,6 +60,7 @@ def _environment_at(templates: Path) -> jinja2.Environment:
     env.filters["shq"] = _shq
     env.filters["span"] = _systemd_seconds
     env.filters["shwords"] = _shwords
+    env.filters["sdword"] = systemd_word
     env.globals["dict"] = dict
     return env
 

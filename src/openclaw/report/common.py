@@ -53,6 +53,8 @@ def body(c: HostChanges) -> list[str]:
         return [f"error: {c.error}"]
     for step in c.packages:
         lines.append(f"+ {step}")
+    if c.runtime:
+        lines.append(f"+ install {c.runtime}")
     for account in c.accounts:
         lines.append(f"+ {account}")
     for d in c.directories:

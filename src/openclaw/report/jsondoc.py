@@ -25,7 +25,7 @@ def host(c: HostChanges) -> dict[str, Any]:
         "units": [{"name": u.name, "enable": u.enable, "start": u.start, "restart": u.restart}
                   for u in c.units],
         "daemon_reload": c.daemon_reload, "systemd": c.systemd, "sandbox": c.sandbox,
-        "notes": list(c.notes),
+        "notes": list(c.notes), "packages": list(c.packages), "runtime": c.runtime or None,
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import re
 from dataclasses import dataclass, field
 
 from openclaw.compile.plan import File, HostPlan
@@ -54,7 +55,9 @@ class HostChanges:
     notes: tuple[str, ...] = ()
     error: str = ""
     plan: HostPlan | None = field(default=None, compare=False, repr=False)
-    packages: tuple[str, ...] = ()  # bootstrap: "package curl", "openclaw (npm latest)"
+    packages: tuple[str, ...] = ()  # bootstrap: "package curl", "llm-gateway (...)"
+    # The pinned OpenClaw to install first: "openclaw 2026.8.1 -> 2026.9.6 (bundle)".
+    runtime: str = ""
     # Merged files: the bytes to write, and the sha256 the host's copy had when they were
     # computed ("" when absent); apply refuses to write over a copy changed since.
     merged: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
@@ -63,7 +66,7 @@ class HostChanges:
     @property
     def changed(self) -> bool:
         return bool([f for f in self.files + self.directories if f.action != "ok"]
-                    or self.accounts or self.packages or self.daemon_reload
+                    or self.accounts or self.packages or self.runtime or self.daemon_reload
                     or any(u.enable or u.start or u.restart for u in self.units))
 
     def count(self, action: str) -> int:
@@ -176,11 +179,31 @@ def compute(plan: HostPlan, state: HostState, *, desired: dict[str, bytes],
             accounts.append(f"group {group}")
         if not state.accounts.get(f"passwd:{user}", True):
             accounts.append(f"user {user}")
+    step, error = runtime_step(plan, state)
     return HostChanges(
         plan.host, plan.region, address, tuple(files), tuple(dirs), tuple(accounts),
         tuple(units), daemon_reload=state.systemd and bool(changed & unit_files),
-        systemd=state.systemd, sandbox=sandbox, notes=tuple(notes), plan=plan,
-        merged=merged, expect=expect)
+        systemd=state.systemd, sandbox=sandbox, notes=tuple(notes), error=error, plan=plan,
+        merged=merged, expect=expect, runtime=step)
+
+
+def runtime_step(plan: HostPlan, state: HostState) -> tuple[str, str]:
+    """(what to install, why the host cannot go on) for the pinned OpenClaw."""
+    rt = plan.runtime
+    if rt is None or state.runtime is None:
+        return "", ""
+    if rt.install == "none":
+        if state.runtime.startswith(f"OpenClaw {rt.version} "):
+            return "", ""
+        found = state.runtime or "nothing that answers --version"
+        return "", (f"{rt.cli[0]} is {found!r}, and openclaw.yaml pins OpenClaw "
+                    f"{rt.version} (service.openclaw.install: none): install it there, or "
+                    "pin what is installed")
+    if state.runtime == rt.version:
+        return "", ""
+    m = re.match(r"^openclaw-(.+)-node-[0-9.]+$", state.runtime_current)
+    was = f"{m.group(1)} -> " if m and m.group(1) != rt.version else ""
+    return f"openclaw {was}{rt.version} on node {rt.node} ({rt.install})", ""
 
 
 def merge_change(f: File, st: PathState, sandbox: bool, state: HostState

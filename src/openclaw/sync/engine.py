@@ -35,7 +35,7 @@ from pyinfra.context import ctx_host, ctx_state
 
 from openclaw.inventory import Host
 from openclaw.sync.secrets import install_log_filter
-from openclaw.sync.session import Outcome
+from openclaw.sync.session import Outcome, Upload, Work
 
 T = TypeVar("T")
 log = logging.getLogger("openclaw.engine")
@@ -52,12 +52,15 @@ class RemoteScript(FactBase[str]):
 
 
 @operation(is_idempotent=False)
-def sync_host(staging: str, bundle: bytes | None, script: str) -> Generator[Any, None, None]:
+def sync_host(staging: str, uploads: tuple[Upload, ...], script: str
+              ) -> Generator[Any, None, None]:
     """Stage the files (as the SSH user, into a 0700 directory), then install them and run
-    the unit steps (with sudo when the host uses it)."""
+    the unit steps (with sudo when the host uses it). A local file is streamed from disk,
+    never read whole into memory."""
     yield StringCommand("mkdir", "-m", "0700", staging, _sudo=False)
-    if bundle is not None:
-        yield FileUploadCommand(io.BytesIO(bundle), f"{staging}/bundle.tar", _sudo=False)
+    for source, name in uploads:
+        data = io.BytesIO(source) if isinstance(source, bytes) else source
+        yield FileUploadCommand(data, f"{staging}/{name}", _sudo=False)
     yield StringCommand(script)
 
 
@@ -166,15 +169,15 @@ class Session:
         return {n: r if isinstance(r, Outcome) else Outcome(False, error=_why(r))
                 for n, r in self.each(scripts, run).items()}
 
-    def apply(self, work: dict[str, tuple[str, bytes | None, str]]) -> dict[str, Outcome]:
-        """work: host -> (staging dir, bundle or None, install script). One pyinfra
+    def apply(self, work: dict[str, Work]) -> dict[str, Outcome]:
+        """work: host -> (staging dir, uploads, install script). One pyinfra
         operation per host, run in parallel. Called once per batch of a rolling apply: a
         State runs run_ops once, so each batch runs its own hosts' operation directly."""
         self.state.set_stage(StateStage.Execute)
         metas: dict[str, Any] = {}
-        for name, (staging, bundle, script) in sorted(work.items()):
+        for name, (staging, uploads, script) in sorted(work.items()):
             ph = self._pyinfra_hosts[name]
-            metas[name] = add_op(self.state, sync_host, staging, bundle, script, host=ph,
+            metas[name] = add_op(self.state, sync_host, staging, uploads, script, host=ph,
                                  name="openclaw: install files and run unit steps")[ph]
 
         def run(ph: Any) -> bool:
@@ -236,6 +239,6 @@ def deploy_current_host(project: Any, values: dict[str, str]) -> None:
     staging = f"/tmp/openclaw-stage-{pysecrets.token_hex(8)}"
     script = install.install_script(plan, changes, staging, paths, token,
                                     own_lock=f"pyinfra CLI on {socket.gethostname()}")
-    sync_host(staging=staging, bundle=install.bundle(paths, {**desired, **changes.merged})
-              if paths else None,
+    sync_host(staging=staging, uploads=((install.bundle(paths, {**desired, **changes.merged}),
+                                         "bundle.tar"),) if paths else (),
               script=script, name="openclaw: install files and run unit steps")

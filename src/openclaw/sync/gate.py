@@ -1,16 +1,18 @@
-"""The health gate after each batch: the gateway unit active, /healthz answering, and the
-health-check script's own verdict, in one command per host and poll."""
+"""The health gate after each batch, in one command per host and poll: the units active, and
+the gateway asked directly: /healthz live and /readyz ready (a gateway still starting is
+polled again until the gate's timeout), the LLM gateway's liveness. The periodic health
+check (providers, breakers, budgets) is not part of it: a provider's cooldown must not fail
+the rollout of a fix."""
 
 from __future__ import annotations
 
 import shlex
 
 
-def gate_script(port: int, report: str, *, services: tuple[str, ...] = (
-        "openclaw-gateway.service",), llm_port: int | None = None) -> str:
+def gate_script(port: int, *, services: tuple[str, ...] = ("openclaw-gateway.service",),
+                llm_port: int | None = None) -> str:
     """services: units that must be active (the LLM gateway and its Redis when they run);
     llm_port: the LLM gateway, which must answer its liveness probe."""
-    r = shlex.quote(report)
     llm = "" if llm_port is None else f"""
 if ! curl -fsS -o /dev/null --max-time 5 http://127.0.0.1:{llm_port}/health/liveliness \\
     2>/dev/null; then
@@ -25,11 +27,14 @@ for unit in {" ".join(shlex.quote(s) for s in services)}; do
 done
 if ! curl -fsS -o /dev/null --max-time 5 http://127.0.0.1:{port}/healthz 2>/dev/null; then
   echo 'FAIL	/healthz does not answer on port {port}'; exit 0
-fi{llm}
-systemctl start openclaw-health-check.service >/dev/null 2>&1
-if grep -q '"healthy": true' {r} 2>/dev/null; then echo PASS; else
-  echo "FAIL	the health check says unhealthy ($(grep -o '"mode": "[A-Z]*"' {r} 2>/dev/null))"
 fi
+ready=$(curl -sS --max-time 5 http://127.0.0.1:{port}/readyz 2>/dev/null | head -c 4000)
+case $ready in
+  *'"ready":true'*) ;;
+  *) echo "FAIL	/readyz: not ready ($(printf '%s' "$ready" |
+       grep -o '"failing":\\[[^]]*\\]' | head -c 200))"; exit 0 ;;
+esac{llm}
+echo PASS
 """
 
 

@@ -9,7 +9,8 @@ import io
 import shlex
 import tarfile
 
-from openclaw.compile.plan import HostPlan
+from openclaw.compile.plan import HostPlan, RuntimeSpec
+from openclaw.sync import packages
 from openclaw.sync.changes import HostChanges
 from openclaw.sync.probe import LOCK_PATH
 
@@ -64,6 +65,13 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
         "        chmod \"$3\" \"$t\"; }; then",
         "    rm -f \"$t\"; echo \"cannot write $2\" >&2; exit 1",
         "  fi",
+        # A check of the complete temp file (the program's own validator): a refusal
+        # leaves the old file in place and fails the host.
+        "  if [ -n \"${6:-}\" ] && ! out=$(\"$6\" \"$t\" 2>&1); then",
+        "    rm -f \"$t\"",
+        "    echo \"$2 refused: $(printf '%s' \"$out\" | tr '\\n' ' ' | head -c 600)\" >&2",
+        "    exit 1",
+        "  fi",
         "  mv -f \"$t\" \"$2\"",
         "  step wrote \"$2\"",
         "}",
@@ -113,6 +121,12 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
             lines.append(f"install -d -m {d.mode:04o} -o {_q(d.owner)} -g {_q(d.group)} "
                          f"{target}")
         lines.append(f"step dir {target}")
+    rt = plan.runtime
+    if changes.runtime and rt is not None:
+        lines.append(packages.runtime_install(rt, plan.root))
+    checked = rt is not None and not sandbox
+    if checked and rt is not None:
+        lines.append(_openclaw_check(plan, rt))
     if paths:
         lines.append("mkdir \"$S/files\" && tar -xf \"$S/bundle.tar\" -C \"$S/files\" "
                      "--no-same-owner")
@@ -126,8 +140,9 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
         owner, group = ("-", "-") if sandbox else (_q(f.owner), _q(f.group))
         if c.path in index:
             lines.append(f"mkdir -p \"$(dirname {target})\"")
+            check = " check_openclaw_json" if f.merge and checked else ""
             lines.append(f"put \"$S/files/{index[c.path]}\" {target} {f.mode:04o} {owner} "
-                         f"{group}")
+                         f"{group}{check}")
             if f.on_change and not sandbox:  # a sandbox must not touch the real system
                 lines.append(f.on_change)
         elif c.action == "remove":
@@ -162,6 +177,19 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
         "echo DONE",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _openclaw_check(plan: HostPlan, rt: RuntimeSpec) -> str:
+    """check_openclaw_json FILE: the pinned OpenClaw's own `config validate`, as the
+    service user, on the file about to replace openclaw.json."""
+    user = _q(next(f for f in plan.files if f.sensitive).owner)
+    merged = next(f for f in plan.files if f.merge)
+    state = merged.path.rsplit("/", 1)[0]
+    home = state.rsplit("/", 1)[0]
+    cli = " ".join(_q(c) for c in rt.cli)
+    return (f"check_openclaw_json() {{ runuser -u {user} -- env -i PATH=/usr/bin:/bin "
+            f"HOME={_q(home)} OPENCLAW_STATE_DIR={_q(state)} OPENCLAW_CONFIG_PATH=\"$1\" "
+            f"{cli} config validate --json; }}")
 
 
 def _lock_dir(plan: HostPlan) -> str:

@@ -8,8 +8,8 @@ import shlex
 import tarfile
 from pathlib import Path
 
-from openclaw.compile import llm_gateway
-from openclaw.compile.plan import under
+from openclaw.compile import llm_gateway, runtime
+from openclaw.compile.plan import RuntimeSpec, under
 from openclaw.model import Config
 
 LITELLM = "litellm[proxy]"
@@ -47,7 +47,6 @@ def probe_script(cfg: Config, root: str = "/") -> str:
   dpkg-query -W -f='${{Status}}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
     printf 'MISSING\\t%s\\n' "$p"
 done
-if command -v openclaw >/dev/null 2>&1; then echo 'OPENCLAW	present'; fi
 if [ -x {venv}/bin/litellm ] && [ "$(readlink {current})" = {venv} ]; then
   echo 'LITELLM	present'
 fi
@@ -56,12 +55,11 @@ echo END
 
 
 def missing(cfg: Config, output: str) -> list[str]:
-    """Steps bootstrap must take: 'package X', 'openclaw (npm VERSION)', 'llm-gateway ...'."""
-    svc, gw = cfg.service, cfg.llm_gateway
+    """Steps bootstrap must take: 'package X', 'llm-gateway ...' (OpenClaw itself is a
+    step of every apply: HostChanges.runtime)."""
+    gw = cfg.llm_gateway
     lines = output.splitlines()
     steps = [f"package {x.split(chr(9), 1)[1]}" for x in lines if x.startswith("MISSING\t")]
-    if svc.openclaw_install == "npm" and "OPENCLAW\tpresent" not in lines:
-        steps.append(f"openclaw (npm {svc.openclaw_version})")
     if gw.enabled and gw.install_method != "none" and "LITELLM\tpresent" not in lines:
         source = "uploaded wheels" if gw.install_method == "wheels" else "the package index"
         steps.append(f"llm-gateway (litellm {gw.version} from {source})")
@@ -78,8 +76,6 @@ def install_script(cfg: Config, steps: list[str], root: str = "/") -> str:
         lines += ["apt-get update -qq",
                   "apt-get install -y -qq --no-install-recommends "
                   + " ".join(shlex.quote(p) for p in pkgs)]
-    if any(s.startswith("openclaw ") for s in steps):
-        lines.append(f"npm install -g {shlex.quote('openclaw@' + svc.openclaw_version)}")
     if any(s.startswith("llm-gateway ") for s in steps):
         venv = under(root, venv_dir(cfg))
         current = under(root, f"{svc.root}/llm-gateway/current")
@@ -102,6 +98,53 @@ def install_script(cfg: Config, steps: list[str], root: str = "/") -> str:
         ]
     lines.append("echo INSTALLED")
     return "\n".join(lines) + "\n"
+
+
+# npm itself, for hosts that install OpenClaw from the registry (install: npm).
+NPM_VERSION = "11.6.2"
+RUNTIME_UPLOAD = "openclaw-runtime.tar.gz"
+
+
+def runtime_install(rt: RuntimeSpec, root: str = "/") -> str:
+    """Shell that puts the pinned Node and OpenClaw into their version directory and points
+    `current` at it; runs inside the apply script (step, $S). A directory whose .complete
+    is there is never touched again; a half-made one is started over."""
+    d = under(root, rt.directory)
+    top = d.rsplit("/", 1)[0]
+    node, entry = f"$D.new/{runtime.NODE}", f"$D.new/{runtime.ENTRY}"
+    lines = [f"D={shlex.quote(d)}", "if [ ! -f \"$D/.complete\" ]; then",
+             "  rm -rf \"$D.new\" && mkdir -p \"$D.new\""]
+    if rt.install == "bundle":
+        lines.append(f"  tar -xzf \"$S/{RUNTIME_UPLOAD}\" -C \"$D.new\" --strip-components=1 "
+                     "--no-same-owner")
+    else:  # npm: Node and npm from the registry as tarballs, then OpenClaw with that npm
+        reg = shlex.quote(rt.registry)
+        lines += [
+            "  case $(uname -m) in x86_64) a=x64 ;; aarch64) a=arm64 ;; "
+            "*) echo \"no Node build for $(uname -m)\" >&2; exit 1 ;; esac",
+            "  W=\"$S/npm-work\" && mkdir -p \"$W\" \"$D.new/node/bin\"",
+            f"  curl -fsSL {reg}/node-linux-$a/-/node-linux-$a-{rt.node}.tgz | "
+            "tar -xz -C \"$W\" package/bin/node",
+            "  mv \"$W/package/bin/node\" \"$D.new/node/bin/node\"",
+            f"  curl -fsSL {reg}/npm/-/npm-{NPM_VERSION}.tgz | tar -xz -C \"$W\"",
+            f"  PATH=\"$D.new/node/bin:$PATH\" \"{node}\" \"$W/package/bin/npm-cli.js\" "
+            f"install --prefix \"$D.new/app\" --registry {reg} --no-audit --no-fund "
+            f"--ignore-scripts --omit=dev --loglevel=error "
+            f"{shlex.quote('openclaw@' + rt.version)} >&2",
+            "  printf '%s\\n' " + shlex.quote(rt.version) + " >\"$D.new/.complete\"",
+        ]
+    lines += [
+        f"  v=$(\"{node}\" \"{entry}\" --version 2>&1 | head -n1)",
+        f"  case $v in {shlex.quote('OpenClaw ' + rt.version + ' ')}*) ;; *)",
+        f"    rm -rf \"$D.new\"; echo \"the installed OpenClaw says '$v', not {rt.version}\" >&2",
+        "    exit 1 ;; esac",
+        "  chmod 0755 \"$D.new\" && rm -rf \"$D\" && mv \"$D.new\" \"$D\"",
+        f"  step installed openclaw {rt.version} on node {rt.node}",
+        "fi",
+        f"ln -sfn \"$D\" {shlex.quote(top + '/current.new')} && "
+        f"mv -T {shlex.quote(top + '/current.new')} {shlex.quote(top + '/current')}",
+    ]
+    return "\n".join(lines)
 
 
 def wheels_bundle(directory: Path) -> bytes:

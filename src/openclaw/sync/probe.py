@@ -37,6 +37,10 @@ class HostState:
     # in force for each.
     merge_current: dict[str, bytes] = field(default_factory=dict)
     active: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # The pinned OpenClaw: the version found where the plan wants it ("" when absent), and
+    # the version directory `current` points at (None when the plan has no runtime).
+    runtime: str | None = None
+    runtime_current: str = ""
 
 
 def _q(value: str) -> str:
@@ -80,11 +84,26 @@ done
 if [ -d /run/systemd/system ]; then
   systemctl show -p Id -p ActiveState -p UnitFileState -- {units} 2>/dev/null
 fi
-if [ -r {lock}/holder ]; then
+{_runtime_probe(plan)}if [ -r {lock}/holder ]; then
   printf 'LOCK\\t%s\\n' "$(cut -f2 {lock}/holder | head -c 300 | tr '\\t\\n' '  ')"
 fi
 echo 'END'
 """
+
+
+def _runtime_probe(plan: HostPlan) -> str:
+    rt = plan.runtime
+    if rt is None:
+        return ""
+    if rt.install == "none":
+        cmd = " ".join(_q(c) for c in rt.cli)
+        return (f"printf 'RUNTIME\\t%s\\t\\n' \"$({cmd} --version 2>/dev/null | head -n1 | "
+                "tr -d '\\t' | head -c 200)\"\n")
+    d = _q(plan.target(rt.directory))
+    current = _q(plan.target(rt.directory.rsplit("/", 1)[0] + "/current"))
+    return (f"v=''; [ -f {d}/.complete ] && v=$(head -c 100 {d}/.complete | tr -d '\\t\\n')\n"
+            f"printf 'RUNTIME\\t%s\\t%s\\n' \"$v\" \"$(basename \"$(readlink {current})\" "
+            "2>/dev/null)\"\n")
 
 
 _KIND = {"regular file": "f", "regular empty file": "f", "directory": "d"}
@@ -105,6 +124,8 @@ def parse_state(plan: HostPlan, output: str) -> HostState:
     merge_current: dict[str, bytes] = {}
     active: dict[str, tuple[str, ...]] = {}
     complete = False
+    runtime: str | None = None
+    runtime_current = ""
     for line in output.splitlines():
         sha = _SHA.match(line)
         if sha and sha.group(2) in logical:
@@ -134,6 +155,8 @@ def parse_state(plan: HostPlan, output: str) -> HostState:
             active[actives[parts[1]]] = tuple(parts[2].split())
         elif tag == "LOCK":
             lock = parts[1].strip()
+        elif tag == "RUNTIME" and len(parts) >= 3:
+            runtime, runtime_current = parts[1], parts[2]
         elif tag == "END":
             complete = True
     if not complete:
@@ -149,7 +172,7 @@ def parse_state(plan: HostPlan, output: str) -> HostState:
                       unit_states.get(u.name, {}).get("ActiveState") or "inactive")
              for u in plan.units} if systemd else {}
     return HostState(systemd, user, paths, secrets, units, accounts, lock, merge_current,
-                     active)
+                     active, runtime, runtime_current)
 
 
 def content_script(plan: HostPlan, paths: list[str]) -> str:

@@ -15,8 +15,9 @@ from openclaw.compile.plan import HostPlan
 from openclaw.inventory import Host
 from openclaw.sync import gate, install, probe, rollback
 from openclaw.sync.changes import HostChanges, compute
+from openclaw.sync.packages import RUNTIME_UPLOAD
 from openclaw.sync.secrets import REDACT, render_env
-from openclaw.sync.session import SessionLike
+from openclaw.sync.session import SessionLike, Upload, Work
 
 
 @dataclass
@@ -185,10 +186,11 @@ def unlock_hosts(session: SessionLike, plans: list[HostPlan], token: str) -> Non
 
 def apply_changes(session: SessionLike, changes: list[HostChanges],
                   contents: dict[str, dict[str, bytes]], token: str,
-                  progress: Callable[[str], None] = lambda _: None, kind: str = "apply"
-                  ) -> dict[str, HostResult]:
-    """contents: per host, the bytes of each file to write (secrets resolved)."""
-    work: dict[str, tuple[str, bytes | None, str]] = {}
+                  progress: Callable[[str], None] = lambda _: None, kind: str = "apply",
+                  runtime: str | None = None) -> dict[str, HostResult]:
+    """contents: per host, the bytes of each file to write (secrets resolved); runtime: the
+    OpenClaw bundle's archive on this machine, for hosts that install it from a bundle."""
+    work: dict[str, Work] = {}
     results: dict[str, HostResult] = {}
     for c in changes:
         if c.error or c.plan is None:
@@ -200,9 +202,18 @@ def apply_changes(session: SessionLike, changes: list[HostChanges],
         paths = install.to_write(c)
         staging = f"/tmp/openclaw-stage-{pysecrets.token_hex(8)}"
         # Merged files: the bytes computed against the host's copy at plan time.
-        bundle = install.bundle(paths, {**contents[c.host], **c.merged}) if paths else None
-        work[c.host] = (staging, bundle, install.install_script(c.plan, c, staging, paths,
-                                                                 token, kind=kind))
+        uploads: list[Upload] = []
+        if paths:
+            uploads.append((install.bundle(paths, {**contents[c.host], **c.merged}),
+                            "bundle.tar"))
+        if c.runtime and c.plan.runtime and c.plan.runtime.install == "bundle":
+            if runtime is None:
+                results[c.host] = HostResult(c.host, c.region, "failed",
+                                             error="no OpenClaw bundle to upload")
+                continue
+            uploads.append((runtime, RUNTIME_UPLOAD))
+        work[c.host] = (staging, tuple(uploads), install.install_script(
+            c.plan, c, staging, paths, token, kind=kind))
     if work:
         progress(f"applying to {len(work)} host(s)")
         outcomes = session.apply(work)

@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+# What travels to a host before its script runs: (bytes or a local file, name in staging).
+Upload = tuple[bytes | str, str]
+Work = tuple[str, tuple[Upload, ...], str]  # (staging dir, uploads, script)
+
 
 @dataclass
 class Outcome:
@@ -18,4 +22,4 @@ class SessionLike(Protocol):
 
     def shell(self, scripts: dict[str, str], *, sudo: bool = True) -> dict[str, Outcome]: ...
 
-    def apply(self, work: dict[str, tuple[str, bytes | None, str]]) -> dict[str, Outcome]: ...
+    def apply(self, work: dict[str, Work]) -> dict[str, Outcome]: ...
