@@ -5,7 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: demo test lint unit system-deps gateway-venv schema golden clean bench
+.PHONY: demo test lint unit system-deps gateway-venv openclaw-bundle openclaw-schema schema \
+	golden clean bench
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +29,7 @@ system-deps:
 	command -v curl >/dev/null || missing="$$missing curl"; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
@@ -63,6 +65,20 @@ gateway-venv:
 	  test -x $(LITELLM_VENV)/bin/litellm && \
 	  touch $(LITELLM_VENV)/.installed-$(LITELLM_VERSION); }
 
+# The real OpenClaw the tests run, at the version openclaw pins: Node and OpenClaw from the
+# npm registry, built once by openclaw's own bundle builder (about 230 MB packed, 650 MB
+# unpacked) and cached like the container root.
+OPENCLAW_VERSION := $(shell sed -n 's/^OPENCLAW_VERSION = "\(.*\)".*/\1/p' tools/gen_schema.py)
+OPENCLAW_RUNTIME := $(LITELLM_CACHE)/openclaw-runtime
+openclaw-bundle: $(STAMP)
+	@$(BIN)/openclaw bundle -c tests/integration/runtime.yaml >/dev/null
+
+# OpenClaw's own JSON Schema for its openclaw.json, from the pinned version's real CLI; a test
+# fails when the committed copy differs.
+openclaw-schema: openclaw-bundle
+	HOME=$$(mktemp -d) $(OPENCLAW_RUNTIME)/openclaw-$(OPENCLAW_VERSION)-node-*/bin/openclaw \
+	  config schema | gzip -9n > schema/openclaw-json/$(OPENCLAW_VERSION).schema.json.gz
+
 # Obviously fake secrets for the demo hosts under .demo/; real ones come from your environment.
 DEMO_SECRETS := GATEWAY_AUTH_TOKEN=demo-gateway-token MINIMAX_API_KEY=demo-minimax-key OPENROUTER_API_KEY=demo-openrouter-key \
 	TELEGRAM_BOT_TOKEN=000000:demo-telegram-token TELEGRAM_CHAT_ID=demo-chat \
@@ -87,7 +103,7 @@ lint: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -q
 
-test: $(STAMP) system-deps gateway-venv lint unit
+test: $(STAMP) system-deps gateway-venv openclaw-bundle lint unit
 
 # The benchmark against plain pyinfra and Ansible: its own virtualenv (ansible-core and
 # matplotlib are for the benchmark only), as root (hosts live in mount namespaces).

@@ -79,6 +79,9 @@ def problems(version: str, document: dict[str, Any]
 
 
 def _message(error: jsonschema.ValidationError) -> str:
+    consts = [e.validator_value for e in error.context or () if e.validator == "const"]
+    if consts and len(consts) == len(error.context or ()):
+        return f"{error.instance!r} is not one of: {', '.join(map(str, consts))}"
     if error.context:  # anyOf/oneOf: the branch that got furthest says the most
         best = jsonschema.exceptions.best_match(error.context)
         if best is not None:

@@ -1,5 +1,6 @@
 """A fake OpenAI-compatible provider on 127.0.0.1: answers chat completions with a set status
-(or a real completion naming itself, with token usage) and records each request."""
+(or a real completion naming itself, with token usage; streamed as server-sent events when
+the request asks for a stream, as OpenClaw's requests do) and records each request."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ class FakeProvider:
     usage: tuple[int, int] = (10, 5)  # prompt, completion tokens per answer
     calls: list[dict[str, Any]] = field(default_factory=list)
     port: int = 0
+    log: str = ""  # a file that gets one JSON line per request (model, stream, status)
 
     def __enter__(self) -> FakeProvider:
         fake = self
@@ -32,6 +34,14 @@ class FakeProvider:
                 body = json.loads(self.rfile.read(length) or b"{}")
                 fake.calls.append({"path": self.path, "auth": self.headers.get(
                     "Authorization", ""), "body": body})
+                if fake.log:
+                    with open(fake.log, "a") as fh:
+                        fh.write(json.dumps({"path": self.path, "model": body.get("model"),
+                                             "stream": bool(body.get("stream")),
+                                             "status": fake.status}) + "\n")
+                if fake.status == 200 and body.get("stream"):
+                    self._stream(body)
+                    return
                 if fake.status == 200:
                     prompt, completion = fake.usage
                     payload = {
@@ -52,6 +62,27 @@ class FakeProvider:
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+
+            def _stream(self, body: dict[str, Any]) -> None:
+                prompt, completion = fake.usage
+                base = {"id": f"chatcmpl-{fake.name}-{len(fake.calls)}",
+                        "object": "chat.completion.chunk", "created": 1767225600,
+                        "model": body.get("model", "")}
+                chunks = [
+                    {**base, "choices": [{"index": 0, "finish_reason": None, "delta": {
+                        "role": "assistant", "content": f"answer from {fake.name}"}}]},
+                    {**base, "choices": [{"index": 0, "finish_reason": "stop", "delta": {}}],
+                     "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
+                               "total_tokens": prompt + completion}}]
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                for chunk in chunks:
+                    self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                self.wfile.write(b"data: [DONE]\n\n")
+                self.wfile.flush()
+                self.close_connection = True
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -76,13 +107,24 @@ class FakeProvider:
 
 
 def main() -> None:
-    """Run one on 127.0.0.1:PORT until killed (inside a test host): provider.py NAME PORT."""
+    """Run one on 127.0.0.1:PORT until killed (inside a test host):
+    provider.py NAME PORT [STATUS [LOG]]; STATUS may be changed later by writing a number
+    into LOG.status."""
     import sys
     import time
-    fake = FakeProvider(sys.argv[1], port=int(sys.argv[2]))
+    args = sys.argv[1:]
+    fake = FakeProvider(args[0], port=int(args[1]),
+                        status=int(args[2]) if len(args) > 2 else 200,
+                        log=args[3] if len(args) > 3 else "")
+    control = f"{fake.log}.status" if fake.log else ""
     with fake:
         while True:
-            time.sleep(3600)
+            time.sleep(0.2)
+            try:
+                with open(control) as fh:
+                    fake.status = int(fh.read().strip() or fake.status)
+            except (OSError, ValueError):
+                pass
 
 
 if __name__ == "__main__":
