@@ -32,6 +32,12 @@ class Request:
 class Behaviour:
     status: int = 200
     delay: float = 0.0  # seconds before answering; longer than the probe timeout = a hang
+    body: bytes = b""  # default: what OpenClaw's gateway answers on that path
+
+
+# The real gateway's answers (OPENCLAW-NOTES.md), for the fakes standing in for it.
+BODIES = {"/healthz": b'{"ok":true,"status":"live"}',
+          "/readyz": b'{"ready":true,"failing":[],"uptimeMs":60000}'}
 
 
 @dataclass
@@ -54,7 +60,7 @@ class FakeServer:
                 b = fake.routes.get(path, Behaviour())
                 if b.delay:
                     time.sleep(b.delay)
-                payload = b'{"ok": true}'
+                payload = b.body or BODIES.get(path, b'{"ok": true}')
                 try:
                     self.send_response(b.status)
                     self.send_header("Content-Type", "application/json")
@@ -84,8 +90,8 @@ class FakeServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def set(self, path: str, status: int = 200, delay: float = 0.0) -> None:
-        self.routes[path] = Behaviour(status, delay)
+    def set(self, path: str, status: int = 200, delay: float = 0.0, body: bytes = b"") -> None:
+        self.routes[path] = Behaviour(status, delay, body)
 
     def hits(self, path: str) -> int:
         return sum(1 for r in self.requests if r.path == path)

@@ -19,7 +19,14 @@ REPO = Path(__file__).parent.parent.parent
 OPENCLAW = str(Path(sys.executable).parent / "openclaw")
 FLEET_CONFIG = Path(__file__).parent / "fleet.yaml"
 FAKE = REPO / "tests/hosts/fake"
+# The real, pinned OpenClaw (`make openclaw-bundle`): uploaded by the tests of the install
+# itself, bind-mounted read-only at /opt/openclaw-runtime elsewhere (install: none).
+OPENCLAW_VERSION = "2026.9.6"
+RUNTIME_CACHE = Path(os.environ.get("OPENCLAW_TEST_RUNTIME",
+                                    "/var/cache/openclaw-test/openclaw-runtime"))
+RUNTIME = RUNTIME_CACHE / f"openclaw-{OPENCLAW_VERSION}-node-24.22.3"
 CANARIES = {
+    "OCTEST_GATEWAY_TOKEN": "canary-gateway-token-Vb5Nm1Qs8",
     "OCTEST_PRIMARY_API_KEY": "canary-primary-Zq8wPk2Lm5Xv9",
     "OCTEST_ALERT_WEBHOOK_URL": "http://127.0.0.1:9/hook-canary-Rt4Yh7Ub3Nc6",
 }
@@ -31,6 +38,15 @@ def require_tools() -> None:
     if missing or os.geteuid() != 0:
         pytest.fail(f"integration tests need root and {', '.join(missing) or 'the tools'}; "
                     "`make test` installs them")
+    if not (RUNTIME / ".complete").exists():
+        pytest.fail(f"no OpenClaw bundle in {RUNTIME}: run `make openclaw-bundle` (make test "
+                    "does)")
+
+
+def binds() -> list[str]:
+    """What every test host sees: the fakes of what lives outside the fleet (providers,
+    webhooks), and the real OpenClaw."""
+    return [f"--bind-ro={FAKE}:/opt/fake", f"--bind-ro={RUNTIME}:/opt/openclaw-runtime"]
 
 
 @dataclass
@@ -74,12 +90,13 @@ regions:
 @contextlib.contextmanager
 def one_host(tmp_path_factory: pytest.TempPathFactory, name: str
              ) -> Iterator[tuple[Container, Path, Path]]:
-    """One nspawn host (node1, region alpha) with the fake gateway at /opt/fake: the host,
-    the SSH key, and a work directory holding inventory.yaml."""
+    """One nspawn host (node1, region alpha) with the fakes at /opt/fake and the real
+    OpenClaw at /opt/openclaw-runtime: the host, the SSH key, and a work directory holding
+    inventory.yaml."""
     require_tools()
     workdir = tmp_path_factory.mktemp(name)
     key = make_key(workdir)
-    with containers(1, workdir, key, extra_binds=[f"--bind-ro={FAKE}:/opt/fake"]) as hosts:
+    with containers(1, workdir, key, extra_binds=binds()) as hosts:
         (workdir / "inventory.yaml").write_text(f"""defaults:
   ssh_user: root
   ssh_key: {key}
@@ -97,6 +114,6 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
     require_tools()
     workdir = tmp_path_factory.mktemp("fleet")
     key = make_key(workdir)
-    with containers(3, workdir, key, extra_binds=[f"--bind-ro={FAKE}:/opt/fake"]) as hosts:
+    with containers(3, workdir, key, extra_binds=binds()) as hosts:
         yield Fleet(hosts, key, workdir, write_inventory(workdir / "inventory.yaml", hosts,
                                                           key))
