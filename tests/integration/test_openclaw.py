@@ -172,18 +172,19 @@ def wait_ready(site: Site, i: int, timeout: float = 120) -> str:
     raise AssertionError(f"not ready after {timeout}s: {body}")
 
 
-def agent_turn(site: Site, message: str) -> dict[str, object]:
-    """`openclaw agent --local` as the service user, with the gateway's own environment."""
-    out = site.sh(0, (
+def agent_turn(site: Site, message: str) -> str:
+    """`openclaw agent` as the service user, with the gateway's own environment: the turn
+    runs in the gateway (it owns the state directory, so --local is refused while it runs),
+    which asks the LLM gateway."""
+    r = site.hosts[0].ssh((
         "systemd-run --quiet --pipe --wait --uid=milkbot --gid=milkbot "
         "-p EnvironmentFile=/opt/openclaw/config/.env -p WorkingDirectory=/opt/openclaw/workspace "
         f"-E HOME=/opt/openclaw/state -E OPENCLAW_STATE_DIR={STATE} "
         f"-E OPENCLAW_CONFIG_PATH={STATE}/openclaw.json "
-        f"/opt/openclaw/runtime/current/bin/openclaw agent --local --json -m '{message}' "
-        "2>/dev/null"), timeout=300)
-    start = out.index("{")
-    doc: dict[str, object] = json.loads(out[start:])
-    return doc
+        f"/opt/openclaw/runtime/current/bin/openclaw agent --json -m '{message}'"),
+        site.key, timeout=300, check=False)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    return r.stdout
 
 
 def test_1_bootstrap_runs_the_real_gateway(site: Site) -> None:
@@ -227,8 +228,8 @@ def test_1_bootstrap_runs_the_real_gateway(site: Site) -> None:
 
 
 def test_2_a_real_agent_turn_through_the_llm_gateway_with_fallback(site: Site) -> None:
-    doc = agent_turn(site, "ping")
-    assert doc.get("finalAssistantVisibleText") == "answer from primary", doc
+    out = agent_turn(site, "ping")
+    assert "answer from primary" in out, out
     first = site.calls("primary")
     assert [c["model"] for c in first] == ["model-a"] and first[0]["stream"] is True
     assert site.calls("secondary") == []
@@ -236,8 +237,8 @@ def test_2_a_real_agent_turn_through_the_llm_gateway_with_fallback(site: Site) -
     # The primary rate-limits: LiteLLM retries it as openclaw.yaml says, then falls back.
     (site.logs["primary"].parent / "primary.log.status").write_text("429")
     time.sleep(1)
-    doc = agent_turn(site, "ping again")
-    assert doc.get("finalAssistantVisibleText") == "answer from secondary", doc
+    out = agent_turn(site, "ping again")
+    assert "answer from secondary" in out and "answer from primary" not in out, out
     limited = site.calls("primary")[len(first):]
     assert len(limited) == 3 and all(c["status"] == 429 for c in limited)  # max_attempts
     assert [c["model"] for c in site.calls("secondary")] == ["model-b"]

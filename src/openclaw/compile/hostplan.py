@@ -143,7 +143,7 @@ def compile_host(cfg: Config, host: Host, cache: Cache | None = None) -> HostPla
     writable = (inside.state, inside.logs) + (() if level == "read_only" else
                                                (inside.workspace,))
     unit("openclaw-gateway.service", "openclaw-gateway.service.j2",
-         hardening=hardening(level, writable))
+         hardening=hardening(level, writable, openclaw=True))
     unit("openclaw-worker@.service", "openclaw-worker@.service.j2",
          hardening=hardening(level, writable))
     checks = _checks(cfg, inside)

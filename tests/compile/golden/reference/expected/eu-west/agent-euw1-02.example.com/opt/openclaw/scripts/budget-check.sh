@@ -80,8 +80,21 @@ for i in "${!PROVIDER_NAMES[@]}"; do
 done
 previous=$(cat "$ACTIVE_PROVIDERS_FILE" 2>/dev/null || true)
 current=$(printf '%s\n' "${active[@]}")
+configured=$(printf '%s\n' "${PROVIDER_NAMES[@]}")
+# The first run with every provider in force: openclaw.json already has the configured order
+# (apply merged it); OpenClaw's CLI is not run for nothing.
+if [ -z "$previous" ] && [ "$current" = "$configured" ]; then
+  printf '%s\n' "$current" | write_atomic "$ACTIVE_PROVIDERS_FILE" ||
+    log "cannot write $ACTIVE_PROVIDERS_FILE"
+  previous=$current
+fi
 # Tell the running gateway only when the order changes, and never leave it without a model.
-if [ "${#active[@]}" -gt 0 ] && [ "$current" != "$previous" ]; then
+# OpenClaw's CLI and a gateway that is still starting (migrating its state) must not meet:
+# the switch waits for /readyz, and the next run tries again.
+if [ "${#active[@]}" -gt 0 ] && [ "$current" != "$previous" ] &&
+  ! curl -fsS --max-time 5 "$GATEWAY_URL/readyz" 2>/dev/null | grep -q '"ready":true'; then
+  log "gateway not ready: the switch to ${active[*]} waits for the next run"
+elif [ "${#active[@]}" -gt 0 ] && [ "$current" != "$previous" ]; then
   fallbacks="["
   for ((i = 1; i < ${#refs[@]}; i++)); do
     fallbacks+="$( ((i > 1)) && printf ', ')$(json_str "${refs[$i]}")"
