@@ -126,17 +126,19 @@ def light_round(n: int, tool: str, work: Path, key: Path,
 
 
 def nspawn_round(tool: str, work: Path, key: Path) -> dict[str, float]:
-    fake = REPO / "tests/hosts/fake"
+    from tests.integration.conftest import binds
     config = work / "openclaw.yaml"
-    # The repo's config, with a stand-in gateway and worker the containers can run.
+    # The repo's config, with the real OpenClaw bind-mounted (install: none; the tests' bundle,
+    # `make openclaw-bundle`) and a worker the containers can run.
     config.write_text((REPO / "openclaw.yaml").read_text()
-                      .replace("command: openclaw gateway",
-                               "command: /usr/bin/python3 /opt/fake/gateway.py")
+                      .replace("    install: bundle\n",
+                               "    install: none\n"
+                               "    command: /opt/openclaw-runtime/bin/openclaw\n")
                       .replace("command: /opt/openclaw/scripts/mission-worker.sh %i",
                                "command: /bin/sleep infinity")
                       .replace("  dashboard:\n    enabled: true",
                                "  dashboard:\n    enabled: false"))
-    with containers(5, work / "ns", key, extra_binds=[f"--bind-ro={fake}:/opt/fake"]) as hosts:
+    with containers(5, work / "ns", key, extra_binds=binds()) as hosts:
         inv = work / "inventory.yaml"
         regions = ["us-east", "us-east", "eu-west", "eu-west", "asia-pacific"]
         lines = [f"defaults:\n  ssh_user: root\n  ssh_key: {key}\n"

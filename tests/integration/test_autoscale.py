@@ -16,14 +16,12 @@ from tests.integration.conftest import OPENCLAW, one_host
 
 pytestmark = pytest.mark.integration
 SECRETS = {"OCTEST_QUEUE_URL": "postgresql://scaler:canary-pg-Wq4@127.0.0.1/queue",
-           "OCTEST_LOCK_URL": "redis://127.0.0.1:6379/0"}
+           "OCTEST_LOCK_URL": "redis://127.0.0.1:6379/0",
+           "OCTEST_GATEWAY_TOKEN": "canary-gateway-Rk8Jd2"}
 CONFIG = """version: 1
 service:
-  gateway:
-    command: /usr/bin/python3 /opt/fake/gateway.py
-    config_set_command: /usr/bin/true
+  openclaw: {install: none, command: /opt/openclaw-runtime/bin/openclaw}
   worker: {command: /bin/sleep infinity}
-  openclaw_install: {method: none}
 routing:
   providers:
     - {name: primary, model: test-model}
@@ -46,8 +44,9 @@ secrets:
   env:
     DATABASE_URL: {env: OCTEST_QUEUE_URL}
     QUEUE_REDIS_URL: {env: OCTEST_LOCK_URL}
+    GATEWAY_AUTH_TOKEN: {env: OCTEST_GATEWAY_TOKEN}
 deployment:
-  rollout: {batch_size: 1, health_timeout: 60s}
+  rollout: {batch_size: 1, health_timeout: 240s}
   regions:
     - {name: alpha, weight: 1.0}
 """

@@ -48,9 +48,12 @@ def test_fresh_hosts_plan_apply_converge_and_change(fleet: Fleet, tmp_path: Path
         assert states == ["enabled"] * 6 + ["active"] * 6
         timers = fleet.sh(i, "systemctl list-timers --all --no-legend 'openclaw-*'")
         assert timers.count("openclaw-") >= 6  # three timers, each with its service
-        # The gateway really serves, as the service user, in its sandbox.
-        assert "ok" in fleet.sh(i, "curl -s http://127.0.0.1:18789/healthz")
-        assert fleet.sh(i, "ps -o user= -C python3").split() == ["milkbot"]
+        # The real gateway serves, as the service user, in its sandbox.
+        assert fleet.sh(i, "curl -s http://127.0.0.1:18789/healthz").strip() == \
+            '{"ok":true,"status":"live"}'
+        assert '"ready":true' in fleet.sh(i, "curl -s http://127.0.0.1:18789/readyz")
+        pid = fleet.sh(i, "systemctl show -p MainPID --value openclaw-gateway.service").strip()
+        assert fleet.sh(i, f"ps -o user= -p {pid}").split() == ["milkbot"]
         env_file = fleet.sh(i, "cat /opt/openclaw/config/.env")
         assert f"PRIMARY_API_KEY={CANARIES['OCTEST_PRIMARY_API_KEY']}" in env_file
 
@@ -68,6 +71,7 @@ def test_fresh_hosts_plan_apply_converge_and_change(fleet: Fleet, tmp_path: Path
     for h in json.loads(r.stdout)["hosts"]:
         updated = sorted(f["path"] for f in h["files"] if f["action"] == "update")
         assert updated == ["/etc/systemd/system/openclaw-gateway.service",
+                           "/opt/openclaw/config/budget-check.conf",
                            "/opt/openclaw/config/failover.json",
                            "/opt/openclaw/config/health-check.conf",
                            "/opt/openclaw/state/openclaw/openclaw.json"]
@@ -82,7 +86,7 @@ def test_fresh_hosts_plan_apply_converge_and_change(fleet: Fleet, tmp_path: Path
 
     r = fleet.openclaw("apply", "--yes", config=changed)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "ok" in fleet.sh(0, "curl -s http://127.0.0.1:18790/healthz")
+    assert '"ok":true' in fleet.sh(0, "curl -s http://127.0.0.1:18790/healthz")
     r = fleet.openclaw("plan", config=changed)
     assert r.returncode == 0, r.stdout
 

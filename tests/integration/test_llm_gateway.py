@@ -21,19 +21,16 @@ from tests.integration.conftest import FAKE, OPENCLAW, one_host
 pytestmark = pytest.mark.integration
 WHEELS = Path(os.environ.get("OPENCLAW_TEST_WHEELS", "/var/cache/openclaw-test/litellm-wheels"))
 SECRETS = {"OCTEST_PROVIDER_KEY": "sk-canary-provider-Hy6Tg3", "OCTEST_MASTER_KEY":
-           "sk-canary-master-Lp0Qa7"}
+           "sk-canary-master-Lp0Qa7", "OCTEST_GATEWAY_TOKEN": "canary-gateway-Mn3Bv7"}
 PROVIDER_PORT = 18998
 
 
 def config(path: Path) -> Path:
     path.write_text(f"""version: 1
 service:
-  gateway:
-    command: /usr/bin/python3 /opt/fake/gateway.py
-    config_set_command: /usr/bin/true
+  openclaw: {{install: none, command: /opt/openclaw-runtime/bin/openclaw}}
   worker: {{command: /bin/sleep infinity}}
   packages: [curl]
-  openclaw_install: {{method: none}}
 llm_gateway:
   enabled: true
   port: 4000
@@ -56,6 +53,7 @@ secrets:
   env:
     PRIMARY_API_KEY: {{env: OCTEST_PROVIDER_KEY}}
     LITELLM_MASTER_KEY: {{env: OCTEST_MASTER_KEY}}
+    GATEWAY_AUTH_TOKEN: {{env: OCTEST_GATEWAY_TOKEN}}
 logging:
   retention: {{local: 3 days}}
   journal_max_use: 64MB
@@ -63,7 +61,7 @@ logging:
 scaling:
   agent_instances: {{min: 1, max: 2}}
 deployment:
-  rollout: {{batch_size: 1, health_timeout: 120s}}
+  rollout: {{batch_size: 1, health_timeout: 240s}}
   regions:
     - name: alpha
       weight: 1.0

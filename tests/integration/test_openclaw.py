@@ -74,6 +74,10 @@ retry:
   retry_on: [429, 5xx, timeout]
 caching:
   exact: {{enabled: false}}
+safety:
+  # LiteLLM checks the whole prompt OpenClaw sends (its system prompt and tool schemas
+  # included), not only what the user typed.
+  input: {{max_length: 200000 tokens}}
 alerting:
   channels:
     - webhook: {{url: 'http://127.0.0.1:9/hook'}}
