@@ -73,3 +73,17 @@ def test_threshold_alerts_fire_and_clear(world: World) -> None:
     host.health(1_000_000)
     assert any(m.startswith("[warning] disk use") for m in world.messages())
     assert (host.root / "state/alerts/disk_usage").exists()
+
+
+def test_a_gateway_still_starting_is_not_a_readiness_failure(world: World) -> None:
+    """health_checks.startup.initial_delay: /readyz not ready within it is 'starting'."""
+    host = world.host()
+    world.gateway.set("/readyz", 503, body=b'{"ready":false,"failing":["startup-sidecars"],'
+                                           b'"uptimeMs":4200}')
+    host.health(1_000_000)
+    assert host.check("readiness")["status"] == "skipped"
+    assert host.check("readiness")["detail"].startswith("starting: up 4s of the ")
+    world.gateway.set("/readyz", 503, body=b'{"ready":false,"failing":["startup-sidecars"],'
+                                           b'"uptimeMs":3600000}')
+    host.health(1_000_100)
+    assert host.check("readiness")["status"] == "fail"

@@ -185,7 +185,17 @@ if [ "$GATEWAY_RESULT" = ok ]; then
   if probe "$GATEWAY_URL$READINESS_PATH" "$READINESS_TIMEOUT" "" "$RETRY_MAX_ATTEMPTS"; then
     record readiness ok "$CODE"
   else
-    record readiness fail "$CODE after $ATTEMPTS attempt(s)"
+    # OpenClaw's /readyz says how long it has been up: a gateway still starting (its
+    # sidecars, its state migration) is not a failure until the startup delay has passed.
+    body=$(curl -s --max-time "$READINESS_TIMEOUT" "$GATEWAY_URL$READINESS_PATH" 2>/dev/null |
+      head -c 4000)
+    uptime_ms=-1
+    [[ $body =~ \"uptimeMs\":\ *([0-9]+) ]] && uptime_ms=${BASH_REMATCH[1]}
+    if [ "$uptime_ms" -ge 0 ] && [ "$uptime_ms" -lt $(( ${STARTUP_DELAY%.*} * 1000 )) ]; then
+      record readiness skipped "starting: up $((uptime_ms / 1000))s of the ${STARTUP_DELAY%.*}s startup delay"
+    else
+      record readiness fail "$CODE after $ATTEMPTS attempt(s)"
+    fi
   fi
 else
   record readiness skipped "gateway not live"
