@@ -50,27 +50,34 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
         lines += [f"held=$(sh -c {_q(lock_script(plan, token, own_lock))})",
                   "case $held in *LOCKED*) ;; *) echo \"host lock: $held\" >&2; exit 75 ;; esac"]
         cleanup += "; " + unlock_script(plan, token) + " >/dev/null"
+    cleanup += "; rm -rf \"$v\""
     lines += [
-        "t=''",
+        "t='' v=''",
         f"trap {_q(cleanup)} EXIT",
         # Interrupted (the connection dropped): no temp file left behind.
-        "trap 'rm -f \"$t\"; exit 129' HUP INT TERM",
+        "trap 'rm -f \"$t\"; rm -rf \"$v\"; exit 129' HUP INT TERM",
         _lock_check(plan, token),
         "step() { printf 'STEP\\t%s\\n' \"$*\"; }",
         # put STAGED TARGET MODE OWNER GROUP: complete temp file beside the target, then
         # rename; a temp file left by a failure (a full disk) is removed.
         "put() {",
+        # A check by the program's own validator first, on a copy in a private directory
+        # (it takes seconds: an interruption must not leave a temp file beside the target);
+        # a refusal leaves the old file in place and fails the host.
+        "  if [ -n \"${6:-}\" ]; then",
+        "    v=$(mktemp -d) && cp \"$1\" \"$v/$(basename \"$2\")\" && chmod 0700 \"$v\" &&",
+        "      { [ \"$4\" = - ] || chown -R \"$4:$5\" \"$v\"; } || exit 1",
+        "    if ! out=$(\"$6\" \"$v/$(basename \"$2\")\" 2>&1); then",
+        "      rm -rf \"$v\"",
+        "      echo \"$2 refused: $(printf '%s' \"$out\" | tr '\\n' ' ' | head -c 600)\" >&2",
+        "      exit 1",
+        "    fi",
+        "    rm -rf \"$v\"",
+        "  fi",
         "  t=\"$(dirname \"$2\")/.$(basename \"$2\").openclaw-new\"",
         "  if ! { cp \"$1\" \"$t\" && { [ \"$4\" = - ] || chown \"$4:$5\" \"$t\"; } &&",
         "        chmod \"$3\" \"$t\"; }; then",
         "    rm -f \"$t\"; echo \"cannot write $2\" >&2; exit 1",
-        "  fi",
-        # A check of the complete temp file (the program's own validator): a refusal
-        # leaves the old file in place and fails the host.
-        "  if [ -n \"${6:-}\" ] && ! out=$(\"$6\" \"$t\" 2>&1); then",
-        "    rm -f \"$t\"",
-        "    echo \"$2 refused: $(printf '%s' \"$out\" | tr '\\n' ' ' | head -c 600)\" >&2",
-        "    exit 1",
         "  fi",
         "  mv -f \"$t\" \"$2\"",
         "  step wrote \"$2\"",

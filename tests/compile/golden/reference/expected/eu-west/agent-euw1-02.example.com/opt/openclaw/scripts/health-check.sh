@@ -178,9 +178,27 @@ check_target() { # check_target NAME URL TIMEOUT KEYENV
 
 # --- the checks ---------------------------------------------------------------------------
 
-check_target gateway "$GATEWAY_URL$LIVENESS_PATH" "$LIVENESS_TIMEOUT" ""
-GATEWAY_RESULT=$RESULT
-GATEWAY_LATENCY=$LATENCY
+# A gateway whose unit became active less than the startup delay ago and does not answer yet
+# is starting: not a failure, and not counted by its breaker.
+GATEWAY_STARTING=""
+if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1 &&
+  [ "$(systemctl show -p ActiveState --value openclaw-gateway.service 2>/dev/null)" = active ]; then
+  since=$(systemctl show -p ActiveEnterTimestampMonotonic --value openclaw-gateway.service)
+  read -r up _ </proc/uptime
+  age=$(( ${up%.*} - ${since:-0} / 1000000 ))
+  [ "${since:-0}" -gt 0 ] && [ "$age" -lt "${STARTUP_DELAY%.*}" ] && GATEWAY_STARTING=$age
+fi
+if [ -n "$GATEWAY_STARTING" ] &&
+  ! curl -fsS -o /dev/null --max-time "$LIVENESS_TIMEOUT" "$GATEWAY_URL$LIVENESS_PATH" 2>/dev/null
+then
+  record probe:gateway skipped "starting: active ${GATEWAY_STARTING}s of the ${STARTUP_DELAY%.*}s startup delay"
+  GATEWAY_RESULT=starting
+  GATEWAY_LATENCY=0
+else
+  check_target gateway "$GATEWAY_URL$LIVENESS_PATH" "$LIVENESS_TIMEOUT" ""
+  GATEWAY_RESULT=$RESULT
+  GATEWAY_LATENCY=$LATENCY
+fi
 if [ "$GATEWAY_RESULT" = ok ]; then
   if probe "$GATEWAY_URL$READINESS_PATH" "$READINESS_TIMEOUT" "" "$RETRY_MAX_ATTEMPTS"; then
     record readiness ok "$CODE"
@@ -198,7 +216,7 @@ if [ "$GATEWAY_RESULT" = ok ]; then
     fi
   fi
 else
-  record readiness skipped "gateway not live"
+  record readiness skipped "gateway not live ($GATEWAY_RESULT)"
 fi
 
 PROVIDERS_DOWN=0
@@ -317,7 +335,7 @@ alert escalate
 # --- report and metrics -------------------------------------------------------------------
 
 HEALTHY=true
-[ "$GATEWAY_RESULT" = ok ] || HEALTHY=false
+case $GATEWAY_RESULT in ok | starting) ;; *) HEALTHY=false ;; esac
 join() { local IFS=,; printf '%s' "$*"; }
 {
   printf '{\n  "timestamp": %s,\n  "host": %s,\n  "region": %s,\n' "$NOW" \
