@@ -26,7 +26,8 @@ RUNTIME = Path(os.environ.get("OPENCLAW_TEST_RUNTIME",
 
 def managed(case: str) -> dict[str, Any]:
     plan = plans(case)[0]
-    return json.loads(next(f for f in plan.files if f.merge).content)
+    doc: dict[str, Any] = json.loads(next(f for f in plan.files if f.merge).content)
+    return doc
 
 
 @pytest.mark.parametrize("case", CASES)
