@@ -34,10 +34,11 @@ class Container:
     host_ip: str  # the controller's end of the veth pair
     ip: str  # the container's address, inside its own namespace
     pid: int = 0
+    boot: str = ""  # unique per boot: a cgroup left by an earlier boot is never reused
 
     @property
     def cgroup(self) -> str:
-        return f"openclaw-test/{self.netns}"
+        return f"openclaw-test/{self.netns}{self.boot}"
 
     def ssh(self, command: str, key: Path, *, user: str = "root", timeout: float = 60,
             check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -164,7 +165,8 @@ def containers(count: int, workdir: Path, key: Path, extra_binds: list[str] | No
         wd.mkdir(parents=True, exist_ok=True)
         base = 4 * i
         fleet.append(Container(f"node{i + 1}", i, wd, f"openclaw-{tag}", f"ocv{slot}n{i}",
-                               f"10.213.{slot}.{base + 1}", f"10.213.{slot}.{base + 2}"))
+                               f"10.213.{slot}.{base + 1}", f"10.213.{slot}.{base + 2}",
+                               boot=f"-{os.urandom(4).hex()}"))
     try:
         for c in fleet:
             _setup_network(c)

@@ -17,7 +17,13 @@ present=()
 for x in "${BACKUP_INCLUDE[@]}"; do [ -e "$ROOT/$x" ] && present+=("$x"); done
 
 tmp=$(mktemp "$name.XXXXXX") || exit 1
-if ! tar -czf "$tmp" -C "$ROOT" "${excludes[@]}" "${present[@]}"; then
+# OpenClaw's SQLite files change while the gateway runs: tar says so with exit 1 and still
+# writes a complete archive (crash-consistent for those files); 2 and up is a failure.
+tar -czf "$tmp" -C "$ROOT" --warning=no-file-changed --warning=no-file-removed \
+  --warning=no-file-ignored "${excludes[@]}" "${present[@]}"
+rc=$?
+[ "$rc" -eq 1 ] && log "some files changed while they were read (live databases)"
+if [ "$rc" -gt 1 ]; then
   rm -f "$tmp"
   "$ALERT_CMD" fire backup-failed warning "backup failed on $HOST_NAME"
   exit 1
