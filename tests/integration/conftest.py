@@ -58,7 +58,7 @@ class Fleet:
 
     def openclaw(self, *args: str, config: Path = FLEET_CONFIG,
                  inventory: Path | None = None, env: dict[str, str] | None = None,
-                 timeout: float = 180) -> subprocess.CompletedProcess[str]:
+                 timeout: float = 600) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [OPENCLAW, *args, "-c", str(config), "-i", str(inventory or self.inventory)],
             capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,

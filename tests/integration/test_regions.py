@@ -154,7 +154,7 @@ def test_3_sshd_killed_mid_apply_then_converges(fleet: Fleet, files: dict[str, P
                 subprocess.run(["kill", "-9", pid], check=False)
         except OSError:
             pass
-    out, err = proc.communicate(timeout=120)
+    out, err = proc.communicate(timeout=600)
     assert proc.returncode == 1, out + err
     assert re.search(r"beta\s+node2\s+failed", out), out
     assert re.search(r"alpha\s+node1\s+changed", out)
@@ -170,7 +170,7 @@ def test_4_ctrl_c_mid_apply_then_converges(fleet: Fleet, files: dict[str, Path])
     _wait_for_line(proc, "applying to")
     time.sleep(1)
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=120)
+    out, err = proc.communicate(timeout=600)
     assert proc.returncode == 130, out + err
     assert "interrupted: every file on the hosts is either old or new" in err
     assert "Traceback" not in err
