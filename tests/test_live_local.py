@@ -118,3 +118,60 @@ def test_status_reads_each_hosts_reports(tmp_path: Path) -> None:
     assert [(h["host"], h["state"]) for h in doc["hosts"]] == [
         ("demo-us-east-1", "ok"), ("demo-eu-west-1", "no report")]
     assert "minimax in us-east: 1%" in page.read_text()
+
+
+REWRITE_DURING_APPLY = """
+import json, sys
+from openclaw import live
+from openclaw.project import load
+
+conf = sys.argv[1]
+
+def confirm(changes):
+    # OpenClaw writes its file after the plan read it, before the apply: a key of its own.
+    doc = json.loads(open(conf).read())
+    doc["meta"] = {"lastTouchedVersion": "2026.9.6"}
+    open(conf, "w").write(json.dumps(doc))
+    return True
+
+run = live.apply(load("openclaw.yaml", "inventory/local.yaml"), "openclaw.yaml",
+                 lambda m: print(m, file=sys.stderr), lambda c: None, confirm)
+print(json.dumps([[r.host, r.status, r.error] for r in run.results]))
+"""
+
+
+def test_a_rewrite_between_plan_and_apply_is_merged_again(tmp_path: Path) -> None:
+    import json
+    cwd = setup(tmp_path)
+    assert run(cwd, "apply", "--yes").returncode == 0
+    conf = tmp_path / "hosts/demo-us-east-1/opt/openclaw/state/openclaw/openclaw.json"
+    yaml = cwd / "openclaw.yaml"
+    yaml.write_text(yaml.read_text().replace("port: 18789", "port: 18790", 1))
+    base = {k: v for k, v in os.environ.items() if k not in SECRETS}
+    r = subprocess.run([sys.executable, "-c", REWRITE_DURING_APPLY, str(conf)], cwd=cwd,
+                       capture_output=True, text=True, env={**base, **SECRETS}, timeout=120)
+    assert r.returncode == 0, r.stderr
+    results = dict((h, (s, e)) for h, s, e in json.loads(r.stdout.splitlines()[-1]))
+    assert results["demo-us-east-1"] == ("changed", ""), r.stderr
+    assert "openclaw.json changed since plan; merging again" in r.stderr
+    doc = json.loads(conf.read_text())
+    assert doc["meta"] == {"lastTouchedVersion": "2026.9.6"}  # what OpenClaw wrote is kept
+    assert doc["gateway"]["port"] == 18790  # and the approved change is in
+    assert run(cwd, "plan").returncode == 0
+
+
+def test_a_secret_that_is_not_utf8_or_holds_control_characters_stops_the_run(
+        tmp_path: Path) -> None:
+    cwd = setup(tmp_path)
+    base = {k.encode(): v.encode() for k, v in os.environ.items() if k not in SECRETS}
+    for bad, says in ((b"canary-\xff\xfe-value",
+                       "MINIMAX_API_KEY: the value from env:MINIMAX_API_KEY is not UTF-8 text"),
+                      (b"canary-\x1b[2J-value", "holds a control character")):
+        env = {**base, **{k.encode(): v.encode() for k, v in SECRETS.items()},
+               b"MINIMAX_API_KEY": bad}
+        r = subprocess.run([OPENCLAW, "apply", "--yes"], cwd=cwd, capture_output=True,
+                           env=env, stdin=subprocess.DEVNULL, timeout=120)
+        err = r.stderr.decode(errors="replace")
+        assert r.returncode == 1 and says in err and "no host was touched" in err, err
+        assert b"canary-" not in r.stdout + r.stderr and "Traceback" not in err
+        assert not (tmp_path / "hosts").exists()

@@ -36,7 +36,7 @@ def test_pyinfra_cli_applies_the_plan_then_changes_nothing(tmp_path: Path) -> No
     env = tmp_path / "host/opt/openclaw/config/.env"
     assert "MINIMAX_API_KEY=cli-canary-mm-7Hq" in env.read_text()
     assert oct(env.stat().st_mode & 0o777) == "0o600"
-    assert not any((tmp_path / "host/run/lock").iterdir())  # lock released
+    assert not any((tmp_path / "host/run/openclaw").iterdir())  # lock released
     r = deploy(tmp_path)
     assert r.returncode == 0 and "openclaw: install files" not in r.stdout + r.stderr
     for secret in SECRETS.values():

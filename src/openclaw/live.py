@@ -20,7 +20,7 @@ from openclaw.errors import OpenclawError
 from openclaw.inventory import Host
 from openclaw.model import Config
 from openclaw.project import Project
-from openclaw.sync import runner
+from openclaw.sync import install, runner
 from openclaw.sync.changes import HostChanges
 from openclaw.sync.secrets import RedactingFilter, resolve
 from openclaw.sync.session import Work
@@ -213,6 +213,10 @@ def _runtime_archive(cfg: Config, config_path: str, changes: list[HostChanges],
     return str(bundle.ensure(cfg, Path(config_path).resolve().parent, progress))
 
 
+# How often a host whose openclaw.json its gateway rewrote during the apply is planned again.
+REPLANS = 3
+
+
 def _run_batch(session: object, hosts: list[Host], batch: list[HostChanges],
                values: dict[str, str], token: str, results: dict[str, runner.HostResult],
                gate_script: str, timeout: float, progress: Callable[[str], None],
@@ -222,6 +226,18 @@ def _run_batch(session: object, hosts: list[Host], batch: list[HostChanges],
     pending = [c for c in batch if c.changed and not c.error]
     contents = {c.host: runner.desired_contents(c.plan, values) for c in pending if c.plan}
     done = runner.apply_changes(s, pending, contents, token, progress, runtime=archive)
+    for _ in range(REPLANS):
+        # OpenClaw rewrote its openclaw.json after the plan read it: nothing was lost, and the
+        # same keys merged into its new copy are what the operator approved.
+        again = [c.plan for c in pending if c.plan and done[c.host].status == "failed"
+                 and install.CHANGED_SINCE_PLAN in done[c.host].error]
+        if not again:
+            break
+        progress(f"{', '.join(p.host for p in again)}: openclaw.json changed since plan; "
+                 "merging again")
+        fresh = [c for c in runner.plan_hosts(s, hosts, again, values) if not c.error]
+        done.update(runner.apply_changes(s, fresh, contents, token, progress,
+                                         runtime=archive))
     results.update(done)
     applied = [c.plan for c in pending if c.plan and done[c.host].status == "changed"]
     if applied:

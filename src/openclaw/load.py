@@ -92,7 +92,10 @@ class Document:
 def dotted(path: PathT) -> str:
     out = ""
     for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        text = str(part)
+        if any(c < " " or c == "\x7f" for c in text):  # never a raw control character out
+            text = repr(text)[1:-1]
+        out += f"[{part}]" if isinstance(part, int) else (f".{text}" if out else text)
     return out
 
 

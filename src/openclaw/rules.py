@@ -283,10 +283,28 @@ SCRIPT_VARIABLES = frozenset((
 ))
 
 
+# Variables that change how a program is loaded or a shell runs: a unit or script that reads
+# the .env (some run as root) must never get them from openclaw.yaml.
+LOADER_AND_SHELL = frozenset((
+    "BASH_ENV", "BASH_FUNC", "CDPATH", "ENV", "GCONV_PATH", "GLOBIGNORE", "HOME", "HOSTALIASES",
+    "IFS", "LOCALDOMAIN", "LOCPATH", "MALLOC_CHECK_", "NLSPATH", "NODE_OPTIONS", "NODE_PATH",
+    "PATH", "PERL5LIB", "PERL5OPT", "PS4", "PYTHONHOME", "PYTHONPATH", "PYTHONSTARTUP",
+    "RES_OPTIONS", "SHELL", "SHELLOPTS", "TMPDIR", "TZDIR",
+))
+
+
+def dangerous_env_name(key: str) -> bool:
+    return key in LOADER_AND_SHELL or key.startswith(("LD_", "BASH_FUNC_", "DYLD_"))
+
+
 @rule
 def env_keys_not_reserved(ctx: Context) -> Iterator[Finding]:
     for key in sorted(ctx.get("secrets", "env") or {}):
-        if key in SCRIPT_VARIABLES or key.startswith("OPENCLAW_"):
+        if dangerous_env_name(key):
+            yield ctx.at(("secrets", "env", key), f".env key {key!r} changes how programs "
+                         "are loaded or how a shell runs (units and root-run scripts read the "
+                         ".env); choose another name", "R017", key=True)
+        elif key in SCRIPT_VARIABLES or key.startswith("OPENCLAW_"):
             yield ctx.at(("secrets", "env", key), f".env key {key!r} would clash with a "
                          "variable of the host scripts or OpenClaw; choose another name",
                          "R017", key=True)

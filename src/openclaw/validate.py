@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,20 +47,54 @@ def _scrub(findings: list[Finding], doc: Document) -> list[Finding]:
     return out
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def control_findings(doc: Document, code: str) -> list[Finding]:
+    """No key or value may hold a control character: values reach units, shell scripts and
+    configs, where a newline starts a directive of its own (and `^...$` patterns let one
+    trailing newline through)."""
+    out: list[Finding] = []
+
+    def walk(node: Any, path: tuple[Any, ...]) -> None:
+        items = node.items() if isinstance(node, dict) else enumerate(node) \
+            if isinstance(node, list) else ()
+        for k, v in items:
+            if isinstance(k, str) and _CONTROL.search(k):
+                out.append(doc.finding((*path, k), _control_message(k, "key"), code,
+                                       key=True))
+            if isinstance(v, str) and _CONTROL.search(v):
+                out.append(doc.finding((*path, k), _control_message(v, "value"), code))
+            walk(v, (*path, k))
+    walk(doc.data, ())
+    return out
+
+
+def _control_message(text: str, what: str) -> str:
+    m = _CONTROL.search(text)
+    assert m is not None
+    name = {"\n": "a newline", "\r": "a carriage return", "\t": "a tab", "\0": "a NUL"}.get(
+        m.group(), "a control character")
+    return (f"this {what} holds {name} (U+{ord(m.group()):04X}); values reach units, scripts "
+            "and configs on the hosts, where it would start a line of its own")
+
+
 def check_config(path: str) -> tuple[list[Finding], dict[str, Any] | None]:
     try:
         doc = load_file(path)
     except FindingsError as e:
         return e.findings, None
+    bad = control_findings(doc, "R021")
     findings = schema_check.check(doc, CONFIG_SCHEMA)
     data: dict[str, Any] | None = None
-    if not findings:
+    if not findings and not bad:
         data, origins = normalize(doc.data, resources.schema(CONFIG_SCHEMA))
         findings = run_rules(doc, data, origins)
         if not has_errors(findings):
             findings += openclaw_json_findings(Context(doc, data, origins), data)
     else:  # the secret rule needs no valid shape: report leaked values alongside
         findings += list(no_secret_literals(Context(doc, {}, {})))
+    findings = bad + findings
     return _scrub(findings, doc), (data if not has_errors(findings) else None)
 
 
@@ -97,7 +132,7 @@ def check_inventory(path: str, regions: list[str] | None
         doc = load_file(path)
     except FindingsError as e:
         return e.findings, None, None
-    findings = schema_check.check(doc, INVENTORY_SCHEMA)
+    findings = control_findings(doc, "I003") + schema_check.check(doc, INVENTORY_SCHEMA)
     if findings:
         return findings, None, doc
     seen: dict[str, str] = {}

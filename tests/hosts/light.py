@@ -74,6 +74,7 @@ Subsystem sftp /usr/lib/openssh/sftp-server
     return " && ".join([
         *mounts, f"mkdir -p {m}/tmp", f"mount --bind {m}/tmp /tmp", "mkdir -p /run/sshd",
         "mount -t tmpfs -o mode=0755 tmpfs /run/sshd", "mount -t tmpfs tmpfs /run/lock",
+        "mkdir -p /run/openclaw", "mount -t tmpfs -o mode=0700 tmpfs /run/openclaw",
         f"exec /usr/sbin/sshd -D -f {m}/sshd_config -E {m}/sshd.log"])
 
 

@@ -131,7 +131,7 @@ def test_unreachable_host_is_reported_and_the_others_applied(fleet: Fleet,
 
 
 def test_concurrent_apply_is_refused_and_stale_lock_taken_over(fleet: Fleet) -> None:
-    lock = "/run/lock/openclaw-apply"
+    lock = "/run/openclaw/apply-lock"
     fleet.sh(1, f"mkdir -p {lock} && printf "
                 f"'tok\\tops@other-controller pid 4242\\t9999999999\\n' > {lock}/holder")
     r = fleet.openclaw("apply", "--yes")

@@ -196,3 +196,13 @@ def test_json_report_matches_its_schema(repo: Path) -> None:
     assert doc["counts"] == {"added": 1, "changed": 6, "removed": 0, "same": 0}
     assert [len(g["hosts"]) for g in doc["groups"]] == [6, 1]
     assert diff(repo, "--format", "json").stdout == r.stdout  # stable
+
+
+def test_template_code_from_a_pull_request_does_not_run(repo: Path) -> None:
+    proof = repo / "proof"
+    edit(repo, "templates/openclaw-gateway.service.j2", "TimeoutStopSec=330",
+         "TimeoutStopSec=330\n{{ cycler.__init__.__globals__.os.popen('id > proof') }}")
+    r = diff(repo)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "refused by the template sandbox" in r.stderr and "Traceback" not in r.stderr
+    assert not proof.exists()

@@ -98,3 +98,25 @@ def test_sandbox_paths_are_prefixed_and_ownership_ignored() -> None:
                 contents={}, salt="s")
     assert [f.action for f in c.files] == ["ok", "ok", "create"]
     assert c.units == () and "no running systemd: unit steps skipped" in c.notes
+
+
+def test_unit_steps_an_interrupted_apply_owed_run_on_the_next_one() -> None:
+    # The last apply wrote the unit and the .env, then stopped before daemon-reload and the
+    # restart: the files match, and the running service still has the old definition.
+    p = plan()
+    values = {"K1": "v1-aaaa", "K2": "v2-bbbb"}
+    lines = state(p, "salt", values)
+    owed = probe.HostState(**{**lines.__dict__, "pending": frozenset({UNIT, ENV})})
+    c = compute(p, owed, desired=desired(p, values), contents={}, salt="salt")
+    assert [f.action for f in c.files] == ["ok", "ok", "ok"]
+    assert c.changed and c.daemon_reload and [u.restart for u in c.units] == [True]
+    assert any("an earlier apply stopped before its unit steps" in n for n in c.notes)
+    assert c.pending == (UNIT, ENV)  # recorded again before this apply writes anything
+    # Without the record the host looks in sync, which is what left the old unit running.
+    assert not compute(p, lines, desired=desired(p, values), contents={}, salt="salt").changed
+
+
+def test_the_probe_reads_the_record_of_owed_unit_steps() -> None:
+    p = plan()
+    out = f"WHOAMI\troot\nSYSTEMD\t1\nPENDING\t{UNIT}\nPENDING\t\nEND\n"
+    assert probe.parse_state(p, out).pending == frozenset({UNIT})

@@ -106,3 +106,48 @@ def test_lock_is_exclusive_and_expired_leases_are_taken(tmp_path: Path) -> None:
     assert take("four").strip() == "LOCKED"
     subprocess.run(["sh", "-c", install.unlock_script(p, "four")], check=True)
     assert not holder.parent.exists()
+
+
+def test_owed_unit_steps_are_recorded_before_writes_and_cleared_after(tmp_path: Path) -> None:
+    from dataclasses import replace
+    root = tmp_path / "root"
+    p = plan(str(root))
+    changes = compute(p, probe.parse_state(p, "WHOAMI\tme\nSYSTEMD\t0\nEND\n"),
+                      desired=desired(p, {"K1": "x" * 8, "K2": "y" * 8}), contents={},
+                      salt="s")
+    changes = replace(changes, pending=(UNIT,))
+    script = install.install_script(p, changes, str(tmp_path / "stage"), [], "tok")
+    assert script.index('mv -f "$P.new" "$P"') < script.index("\nsave ")
+    pending = root / probe.PENDING_PATH.lstrip("/")
+    # Stopped before its unit steps (here: a failure right after the writes): the record stays.
+    cut = script.replace('rm -f "$P"', 'exit 1', 1)
+    lock = Path(p.target(probe.LOCK_PATH))
+    lock.mkdir(parents=True)
+    (lock / "holder").write_text("tok\tme\t99999999999\n")
+    assert subprocess.run(["sh", "-c", cut], capture_output=True).returncode == 1
+    assert pending.read_text() == UNIT + "\n"
+    out = subprocess.run(["sh", "-c", probe.state_script(p, "me", "me", "s")],
+                         capture_output=True, text=True).stdout
+    assert probe.parse_state(p, out).pending == frozenset({UNIT})
+    (lock / "holder").write_text("tok\tme\t99999999999\n")
+    r = subprocess.run(["sh", "-c", script], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert not pending.exists()
+
+
+def test_the_lock_directory_is_private_and_never_a_link(tmp_path: Path) -> None:
+    p = plan(str(tmp_path / "root"))
+    lock = Path(p.target(probe.LOCK_PATH))
+    script = install.lock_script(p, "one", "me")
+    assert subprocess.run(["sh", "-c", script], capture_output=True,
+                          text=True).stdout.strip() == "LOCKED"
+    assert stat.S_IMODE(os.stat(lock.parent).st_mode) == 0o700
+    subprocess.run(["sh", "-c", install.unlock_script(p, "one")], check=True)
+    # Someone else's directory put where the lock's should be: refused, nothing written there.
+    lock.parent.rmdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    lock.parent.symlink_to(elsewhere)
+    r = subprocess.run(["sh", "-c", script], capture_output=True, text=True)
+    assert "LOCKED" not in r.stdout and "refusing to use it" in r.stderr
+    assert list(elsewhere.iterdir()) == []

@@ -187,8 +187,55 @@ def test_a_file_rewritten_since_plan_is_not_overwritten(tmp_path: Any) -> None:
     assert target.read_bytes() == rewritten
 
 
+def test_a_file_rewritten_while_the_apply_runs_is_not_overwritten(tmp_path: Any) -> None:
+    import subprocess
+
+    from openclaw.sync import install as inst
+    from openclaw.sync import probe
+    _, p, target = host_with(tmp_path, OPENCLAW_WROTE)
+    changes = probe_and_compute(p)
+    rewritten = OPENCLAW_WROTE.replace(b"enabled: true", b"enabled: false")
+    staging = tmp_path / "stage"
+    staging.mkdir(mode=0o700)
+    (staging / "bundle.tar").write_bytes(inst.bundle(inst.to_write(changes), changes.merged))
+    lock = tmp_path / "root" / probe.LOCK_PATH.lstrip("/")
+    lock.mkdir(parents=True, exist_ok=True)
+    (lock / "holder").write_text("tok\tme\t99999999999\n")
+    script = inst.install_script(p, changes, str(staging), inst.to_write(changes), "tok")
+    # OpenClaw writes after the check at the start (while `config validate` would run).
+    script = script.replace('put "$S/files/0"', f"printf '%s' '{rewritten.decode()}' "
+                            f"> {target}\nput \"$S/files/0\"", 1)
+    r = subprocess.run(["sh", "-c", script], capture_output=True, text=True)
+    assert r.returncode == 1 and "changed on the host since plan" in r.stderr
+    assert target.read_bytes() == rewritten
+    assert list(target.parent.glob(".*openclaw-new")) == []
+
+
 def test_an_unparseable_file_is_reported_and_left(tmp_path: Any) -> None:
     _, p, _ = host_with(tmp_path, b'{"half": \n')
     changes = probe_and_compute(p)
     assert changes.files[0].action == "ok" and not changes.merged
     assert any("not valid JSON5 at line" in n and "left untouched" in n for n in changes.notes)
+
+
+def test_a_rollback_diff_of_openclaw_json_never_shows_its_credentials(tmp_path: Any) -> None:
+    import subprocess
+
+    from openclaw.sync import probe
+    from openclaw.sync.rollback import Before, restore_changes
+    now = (b'{"gateway": {"port": 18790, "auth": {"token": "canary-now-gw-token"}},\n'
+           b' "channels": {"telegram": {"botToken": "1:canary-now-tg"}},\n'
+           b' "env": {"OPENAI_BASE": "canary-now-env"},\n'
+           b' "models": {"providers": {"x": {"apiKey": "canary-now-key"}}}}\n')
+    before = now.replace(b"18790", b"18789").replace(b"canary-now", b"canary-before")
+    _, p, _ = host_with(tmp_path, now)
+    out = subprocess.run(["sh", "-c", probe.state_script(p, "milkbot", "milkbot", "s")],
+                         capture_output=True, text=True, check=True).stdout
+    path = managed_file().path
+    changes, want = restore_changes(p, probe.parse_state(p, out),
+                                    {path: Before(path, True, before, 0o600, "m", "m")},
+                                    {path: now}, "s")
+    (change,) = changes.files
+    assert '-    "port": 18790' in change.diff and '+    "port": 18789' in change.diff
+    assert "canary" not in change.diff and "(not shown)" in change.diff
+    assert want[path] == before  # what is written back is the file as it was

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from openclaw import resources
 from openclaw.errors import OpenclawError
@@ -52,8 +53,10 @@ def environment() -> jinja2.Environment:
 
 
 @functools.cache
-def _environment_at(templates: Path) -> jinja2.Environment:
-    env = jinja2.Environment(
+def _environment_at(templates: Path) -> ImmutableSandboxedEnvironment:
+    # Sandboxed: `openclaw diff` renders the templates of a pull request, which must not run
+    # code on the CI runner (no attribute walks to os, no unsafe callables).
+    env = ImmutableSandboxedEnvironment(
         loader=jinja2.FileSystemLoader(str(templates)),
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False,
         trim_blocks=True, lstrip_blocks=True, auto_reload=False)
@@ -71,6 +74,9 @@ def render(template: str, for_host: str, **context: Any) -> str:
     except jinja2.TemplateSyntaxError as e:
         raise OpenclawError(f"templates/{e.name or template}:{e.lineno}: {e.message} "
                             f"(rendering for host {for_host})") from None
+    except jinja2.exceptions.SecurityError as e:
+        raise OpenclawError(f"templates/{template}: refused by the template sandbox: "
+                            f"{str(e)[:200]} (rendering for host {for_host})") from None
     except jinja2.UndefinedError as e:
         raise OpenclawError(f"templates/{template}:{_template_line(e, template)}: {e.message} "
                             f"(rendering for host {for_host})") from None

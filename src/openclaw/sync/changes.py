@@ -62,6 +62,9 @@ class HostChanges:
     # computed ("" when absent); apply refuses to write over a copy changed since.
     merged: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
     expect: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    # Paths whose unit steps are still owed: this apply's changes and an earlier apply's that
+    # stopped before its steps; the install records them before writing anything.
+    pending: tuple[str, ...] = ()
 
     @property
     def changed(self) -> bool:
@@ -157,8 +160,9 @@ def compute(plan: HostPlan, state: HostState, *, desired: dict[str, bytes],
                 f.path, {}), desired_keys=want))
         else:
             files.append(file_change(f, st, sandbox, current=contents.get(f.path)))
-    changed = {c.path for c in files if c.content_changed or c.action == "remove"}
-    unit_files = {c.path for c in files if c.path.startswith("/etc/systemd/system/")}
+    written = {c.path for c in files if c.content_changed or c.action == "remove"}
+    changed = written | state.pending
+    unit_files = {p for p in changed if p.startswith("/etc/systemd/system/")}
     units: list[UnitChange] = []
     if state.systemd:
         for u in plan.units:
@@ -168,6 +172,10 @@ def compute(plan: HostPlan, state: HostState, *, desired: dict[str, bytes],
                 u.name, enable=u.enable and enabled not in ("enabled", "enabled-runtime"),
                 start=u.start and not running,
                 restart=running and any(p in changed for p in u.restart_on)))
+        owed = sorted(state.pending - written)
+        if owed and (unit_files or any(u.restart for u in units)):
+            notes.append("an earlier apply stopped before its unit steps; they run now for: "
+                         + ", ".join(owed[:5]) + (" ..." if len(owed) > 5 else ""))
     else:
         notes.append("no running systemd: unit steps skipped")
     if sandbox:
@@ -184,7 +192,8 @@ def compute(plan: HostPlan, state: HostState, *, desired: dict[str, bytes],
         plan.host, plan.region, address, tuple(files), tuple(dirs), tuple(accounts),
         tuple(units), daemon_reload=state.systemd and bool(changed & unit_files),
         systemd=state.systemd, sandbox=sandbox, notes=tuple(notes), error=error, plan=plan,
-        merged=merged, expect=expect, runtime=step)
+        merged=merged, expect=expect, runtime=step,
+        pending=tuple(sorted(changed)) if state.systemd else ())
 
 
 def runtime_step(plan: HostPlan, state: HostState) -> tuple[str, str]:

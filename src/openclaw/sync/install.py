@@ -12,11 +12,13 @@ import tarfile
 from openclaw.compile.plan import HostPlan, RuntimeSpec
 from openclaw.sync import packages
 from openclaw.sync.changes import HostChanges
-from openclaw.sync.probe import LOCK_PATH
+from openclaw.sync.probe import GENERATIONS, LOCK_PATH, PENDING_PATH
 
 LEASE_SECONDS = 900
-GENERATIONS = "/var/lib/openclaw/generations"
 KEEP_GENERATIONS = 10
+# A merged file its program rewrote after the plan read it: nothing of it is lost, the host
+# fails with this, and apply plans that host again (live.py).
+CHANGED_SINCE_PLAN = "changed on the host since plan"
 
 
 def _q(value: str) -> str:
@@ -58,6 +60,7 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
         "trap 'rm -f \"$t\"; rm -rf \"$v\"; exit 129' HUP INT TERM",
         _lock_check(plan, token),
         "step() { printf 'STEP\\t%s\\n' \"$*\"; }",
+        f"CHANGED={_q(CHANGED_SINCE_PLAN)}",
         # put STAGED TARGET MODE OWNER GROUP: complete temp file beside the target, then
         # rename; a temp file left by a failure (a full disk) is removed.
         "put() {",
@@ -79,6 +82,12 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
         "        chmod \"$3\" \"$t\"; }; then",
         "    rm -f \"$t\"; echo \"cannot write $2\" >&2; exit 1",
         "  fi",
+        # A merged file ($7: x + its sha256 at plan time) is compared again right before
+        # the rename: its program may have rewritten it while the check ran.
+        "  if [ -n \"${7:-}\" ] && [ \"x$(if [ -f \"$2\" ]; then sha256sum <\"$2\" | "
+        "cut -c1-64; fi)\" != \"$7\" ]; then",
+        "    rm -f \"$t\"; echo \"$2 $CHANGED\" >&2; exit 1",
+        "  fi",
         "  mv -f \"$t\" \"$2\"",
         "  step wrote \"$2\"",
         "}",
@@ -86,14 +95,25 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
         f"GEN={_q(plan.target(GENERATIONS))}",
         "mkdir -p \"$GEN\" && chmod 0700 \"$GEN\"",
         "G=$(( $(cat \"$GEN/current\" 2>/dev/null || echo 0) + 1 ))",
-        "rm -rf \"$GEN/$G\" && mkdir -p \"$GEN/$G/files\"",
+        # An apply cut short before it recorded its generation left what it saved under
+        # the same number: kept, so a rollback still finds what the files were before it.
+        "if [ -f \"$GEN/$G/applied\" ]; then rm -rf \"${GEN:?}/$G\"; fi",
+        "mkdir -p \"$GEN/$G/files\"",
+        # Before any write: the paths whose unit steps this apply owes (see PENDING_PATH).
+        f"P={_q(plan.target(PENDING_PATH))}",
+        "printf '%s\\n' " + " ".join(_q(p) for p in changes.pending)
+        + " >\"$P.new\" && mv -f \"$P.new\" \"$P\"" if changes.pending else ":",
         "save() {",
+        "  M=\"$GEN/$G/manifest\"",
+        "  if [ -f \"$M\" ] && awk -F '\\t' -v p=\"$1\" '$3 == p {f = 1} END {exit !f}' \"$M\"; "
+        "then return 0; fi",
+        "  n=$(( $(cat \"$M\" 2>/dev/null | wc -l) ))",
         "  if [ -f \"$1\" ]; then",
-        "    cp -p \"$1\" \"$GEN/$G/files/$2\"",
-        "    printf '%s\\t1\\t%s\\t%s\\n' \"$2\" \"$1\" \"$(stat -c '%a\t%U\t%G' \"$1\")\" \\",
-        "      >>\"$GEN/$G/manifest\"",
+        "    cp -p \"$1\" \"$GEN/$G/files/$n\"",
+        "    printf '%s\\t1\\t%s\\t%s\\n' \"$n\" \"$1\" \"$(stat -c '%a\t%U\t%G' \"$1\")\" \\",
+        "      >>\"$M\"",
         "  else",
-        "    printf '%s\\t0\\t%s\\n' \"$2\" \"$1\" >>\"$GEN/$G/manifest\"",
+        "    printf '%s\\t0\\t%s\\n' \"$n\" \"$1\" >>\"$M\"",
         "  fi",
         "}",
     ]
@@ -103,8 +123,7 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
         target = _q(plan.target(path))
         now = f"$(if [ -f {target} ]; then sha256sum <{target} | cut -c1-64; fi)"
         lines.append(f"[ \"{now}\" = {_q(sha)} ] || "
-                     f"{{ echo {_q(path + ' changed on the host since plan; run again')} >&2; "
-                     "exit 1; }")
+                     f"{{ echo {target} \"$CHANGED\" >&2; exit 1; }}")
     for account in changes.accounts:
         kind, name = account.split(" ", 1)
         if kind == "group":
@@ -139,15 +158,19 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
                      "--no-same-owner")
     files = {f.path: f for f in plan.files}
     index = {p: i for i, p in enumerate(paths)}
-    for n, c in enumerate(x for x in changes.files if x.action != "ok"):
-        lines.append(f"save {_q(plan.target(c.path))} {n}")
+    for c in changes.files:
+        if c.action != "ok":
+            lines.append(f"save {_q(plan.target(c.path))}")
     for c in changes.files:
         f = files[c.path]
         target = _q(plan.target(f.path))
         owner, group = ("-", "-") if sandbox else (_q(f.owner), _q(f.group))
         if c.path in index:
             lines.append(f"mkdir -p \"$(dirname {target})\"")
-            check = " check_openclaw_json" if f.merge and checked else ""
+            check = ""
+            if f.merge:
+                check = (" check_openclaw_json" if checked else " ''") + \
+                    " " + _q("x" + changes.expect.get(c.path, ""))
             lines.append(f"put \"$S/files/{index[c.path]}\" {target} {f.mode:04o} {owner} "
                          f"{group}{check}")
             if f.on_change and not sandbox:  # a sandbox must not touch the real system
@@ -174,6 +197,7 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
             lines.append(f"systemctl start {' '.join(map(_q, start))} && "
                          f"step started {' '.join(map(_q, start))}")
     lines += [
+        "rm -f \"$P\"",
         "printf '%s\\n' \"$G\" >\"$GEN/current.new\"",
         "mv -f \"$GEN/current.new\" \"$GEN/current\"",
         "date -u +%Y-%m-%dT%H:%M:%SZ >\"$GEN/$G/applied\"",
@@ -217,7 +241,11 @@ def lock_script(plan: HostPlan, token: str, holder: str, *, force: bool = False)
     lock = _lock_dir(plan)
     return f"""umask 077
 L={lock}
-mkdir -p "$(dirname "$L")"
+D=$(dirname "$L")
+if [ -L "$D" ] || ! {{ mkdir -p "$D" && [ "$(stat -c %u "$D")" = "$(id -u)" ]; }}; then
+  echo "host lock: $D is not a directory of $(id -un) alone; refusing to use it" >&2; exit 1
+fi
+chmod 0700 "$D"
 now=$(date +%s)
 take() {{
   printf '%s\\t%s\\t%s\\n' {_q(token)} {_q(holder)} "$((now + {LEASE_SECONDS}))" >"$L/holder" &&

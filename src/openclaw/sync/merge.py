@@ -14,9 +14,49 @@ import json5
 from openclaw.compile.plan import File
 
 MODEL = ("agents", "defaults", "model")
-# Values that may be credentials are never shown in a diff unless they are references.
-_SECRETISH = re.compile(r"(key|token|secret|password)", re.I)
+# Values that may be credentials are never shown in a diff unless they are references: the
+# paths OpenClaw itself redacts (its src/config/sensitive-paths.ts, 2026.9.6), anything under
+# `env`, and any key that merely looks like a credential.
+_SENSITIVE = tuple(re.compile(p, re.I) for p in (
+    r"token$", r"password", r"secret", r"api.?key", r"encrypt.?key", r"private.?key",
+    r"serviceaccount(?:ref)?$", r"(key|token|secret|password|credential)"))
+_NOT_SENSITIVE = ("maxtokens", "maxoutputtokens", "maxinputtokens", "maxcompletiontokens",
+                  "contexttokens", "totaltokens", "tokencount", "tokenlimit", "tokenbudget",
+                  "passwordfile")
 _REFERENCE = re.compile(r"^\$\{[A-Z_][A-Z0-9_]*\}$")
+HIDDEN = "(not shown)"
+
+
+def sensitive_path(path: tuple[str, ...]) -> bool:
+    dotted = ".".join(path)
+    low = dotted.lower()
+    if path[:1] == ("env",) or "localservice.env." in low:
+        return True
+    if low.endswith(_NOT_SENSITIVE):
+        return False
+    return any(p.search(dotted) for p in _SENSITIVE[:-1]) or bool(
+        path and _SENSITIVE[-1].search(path[-1]))
+
+
+def mask(node: Any, path: tuple[str, ...] = ()) -> Any:
+    """`node` with every value at a sensitive path replaced, references kept."""
+    if isinstance(node, dict):
+        return {k: mask(v, (*path, str(k))) for k, v in node.items()}
+    if isinstance(node, list):
+        return [mask(v, path) for v in node]
+    if path and sensitive_path(path) and not (isinstance(node, str)
+                                              and _REFERENCE.match(node)):
+        return HIDDEN
+    return node
+
+
+def masked_text(content: bytes) -> str:
+    """A whole openclaw.json for a diff, credentials hidden; unparseable text not shown."""
+    try:
+        doc = json5.loads(content.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        return f"({len(content)} bytes that do not parse as JSON5; not shown)\n"
+    return json.dumps(mask(doc), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 @dataclass(frozen=True)
@@ -75,14 +115,6 @@ def _view(doc: dict[str, Any], shape: dict[str, Any]) -> str:
             return {k: pick(node[k], like[k]) for k in sorted(like) if k in node}
         return node
 
-    def mask(node: Any, key: str = "") -> Any:
-        if isinstance(node, dict):
-            return {k: mask(v, k) for k, v in node.items()}
-        if isinstance(node, list):
-            return [mask(v, key) for v in node]
-        if isinstance(node, str) and _SECRETISH.search(key) and not _REFERENCE.match(node):
-            return "(not shown)"
-        return node
     return json.dumps(mask(pick(doc, shape)), indent=2, sort_keys=True,
                       ensure_ascii=False) + "\n"
 

@@ -11,7 +11,13 @@ from dataclasses import dataclass, field
 
 from openclaw.compile.plan import HostPlan
 
-LOCK_PATH = "/run/lock/openclaw-apply"
+# In a directory only root can write (made 0700 by the first apply): /run/lock is open to
+# every local user, who could hold a fake lock or plant a link as its holder file.
+LOCK_PATH = "/run/openclaw/apply-lock"
+# Paths an apply wrote before its unit steps ran: written first, removed after the steps, so
+# an apply cut short in between is finished by the next one (root-only, beside generations).
+GENERATIONS = "/var/lib/openclaw/generations"
+PENDING_PATH = f"{GENERATIONS}/pending"
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,7 @@ class HostState:
     # the version directory `current` points at (None when the plan has no runtime).
     runtime: str | None = None
     runtime_current: str = ""
+    pending: frozenset[str] = frozenset()  # logical paths from PENDING_PATH
 
 
 def _q(value: str) -> str:
@@ -84,6 +91,9 @@ done
 if [ -d /run/systemd/system ]; then
   systemctl show -p Id -p ActiveState -p UnitFileState -- {units} 2>/dev/null
 fi
+if [ -f {_q(plan.target(PENDING_PATH))} ]; then
+  head -c 65536 {_q(plan.target(PENDING_PATH))} | sed 's/^/PENDING\t/'; echo
+fi
 {_runtime_probe(plan)}if [ -r {lock}/holder ]; then
   printf 'LOCK\\t%s\\n' "$(cut -f2 {lock}/holder | head -c 300 | tr '\\t\\n' '  ')"
 fi
@@ -126,6 +136,7 @@ def parse_state(plan: HostPlan, output: str) -> HostState:
     complete = False
     runtime: str | None = None
     runtime_current = ""
+    pending: set[str] = set()
     for line in output.splitlines():
         sha = _SHA.match(line)
         if sha and sha.group(2) in logical:
@@ -157,6 +168,8 @@ def parse_state(plan: HostPlan, output: str) -> HostState:
             lock = parts[1].strip()
         elif tag == "RUNTIME" and len(parts) >= 3:
             runtime, runtime_current = parts[1], parts[2]
+        elif tag == "PENDING" and len(parts) == 2 and parts[1]:
+            pending.add(parts[1])
         elif tag == "END":
             complete = True
     if not complete:
@@ -172,7 +185,7 @@ def parse_state(plan: HostPlan, output: str) -> HostState:
                       unit_states.get(u.name, {}).get("ActiveState") or "inactive")
              for u in plan.units} if systemd else {}
     return HostState(systemd, user, paths, secrets, units, accounts, lock, merge_current,
-                     active, runtime, runtime_current)
+                     active, runtime, runtime_current, frozenset(pending))
 
 
 def content_script(plan: HostPlan, paths: list[str]) -> str:

@@ -9,9 +9,9 @@ import shlex
 from dataclasses import dataclass, field, replace
 
 from openclaw.compile.plan import File, HostPlan
-from openclaw.sync.changes import FileChange, HostChanges, compute
-from openclaw.sync.install import GENERATIONS
-from openclaw.sync.probe import HostState
+from openclaw.sync.changes import FileChange, HostChanges, compute, unified
+from openclaw.sync.merge import masked_text
+from openclaw.sync.probe import GENERATIONS, HostState
 from openclaw.sync.secrets import REDACT, env_entries
 
 
@@ -128,8 +128,13 @@ def restore_changes(plan: HostPlan, state: HostState, restore: dict[str, Before]
         desired[path] = b.content
     synthetic = HostPlan(plan.host, plan.region, plan.root, (), tuple(files), plan.units)
     changes = compute(synthetic, state, desired=desired, contents=contents, salt=salt)
-    all_files = changes.files + tuple(removals)
-    changed = {c.path for c in all_files if c.content_changed}
+    shared = {f.path for f in plan.files if f.merge}
+    # A file OpenClaw shares (openclaw.json) may hold its own credentials: shown masked.
+    restored = tuple(replace(c, diff=unified(f"{c.path} (credentials not shown)", masked_text(
+        contents.get(c.path, b"")).encode(), masked_text(desired[c.path]).encode()))
+        if c.path in shared and c.diff else c for c in changes.files)
+    all_files = restored + tuple(removals)
+    changed = {c.path for c in all_files if c.content_changed} | state.pending
     removed = {c.path for c in removals}
     restart_on = {u.name: u.restart_on for u in plan.units}
     units = tuple(replace(u, restart=u.restart or (
@@ -138,5 +143,6 @@ def restore_changes(plan: HostPlan, state: HostState, restore: dict[str, Before]
     result = HostChanges(
         plan.host, plan.region, changes.address, all_files, (), (), units,
         daemon_reload=state.systemd and any(p.startswith("/etc/systemd/") for p in changed),
-        systemd=changes.systemd, sandbox=changes.sandbox, notes=changes.notes, plan=synthetic)
+        systemd=changes.systemd, sandbox=changes.sandbox, notes=changes.notes, plan=synthetic,
+        pending=tuple(sorted(changed)) if changes.systemd else ())
     return result, desired

@@ -302,6 +302,6 @@ def rollback_hosts(session: SessionLike, hosts: list[Host], plans: list[HostPlan
         changes.append(HostChanges(c.host, c.region, addresses[plan.host], c.files, (), (),
                                    c.units, c.daemon_reload, c.systemd, c.sandbox,
                                    (*c.notes, f"rollback to generation {targets[plan.host]}"),
-                                   plan=c.plan))
+                                   plan=c.plan, pending=c.pending))
         desired[plan.host] = want
     return changes, desired, targets

@@ -61,6 +61,18 @@ def install_log_filter(*names: str) -> None:
 MIN_SECRET_LENGTH = 4
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def _utf8(value: str) -> bool:
+    """Environment values come in as bytes decoded with surrogateescape."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def resolve(sources: Iterable[tuple[str, SecretSource]], base: Path) -> dict[str, str]:
     """Read every source; report all that are missing at once (by name, never by value)."""
     values: dict[str, str] = {}
@@ -85,6 +97,11 @@ def resolve(sources: Iterable[tuple[str, SecretSource]], base: Path) -> dict[str
         if "\n" in value or "\0" in value:
             problems.append(f"{key}: the value from {source.describe()} spans several lines; "
                             "an .env value must be one line")
+        elif not _utf8(value):
+            problems.append(f"{key}: the value from {source.describe()} is not UTF-8 text")
+        elif _CONTROL.search(value):
+            problems.append(f"{key}: the value from {source.describe()} holds a control "
+                            "character")
         elif len(value) < MIN_SECRET_LENGTH:
             problems.append(f"{key}: the value from {source.describe()} is shorter than "
                             f"{MIN_SECRET_LENGTH} characters")

@@ -21,11 +21,11 @@ if [ -z "$url" ]; then
   log "$QUEUE_URL_ENV is not set in the .env"
   exit 78
 fi
-if [[ $url =~ ^(postgres(ql)?://)([^:@/]+):([^@]*)@(.*)$ ]]; then
-  export PGPASSWORD="${BASH_REMATCH[4]}"
-  url="${BASH_REMATCH[1]}${BASH_REMATCH[3]}@${BASH_REMATCH[5]}"
+if ! pg_env "$url"; then
+  log "$QUEUE_URL_ENV is not a postgres:// URL"
+  exit 78
 fi
-if ! depth=$(PGCONNECT_TIMEOUT=10 psql -X -A -t -q -v ON_ERROR_STOP=1 -d "$url" \
+if ! depth=$(PGCONNECT_TIMEOUT=10 psql -X -A -t -q -v ON_ERROR_STOP=1 \
     -c "$DEPTH_QUERY" 2>&1); then
   log "cannot read the queue depth: ${depth//$'\n'/ }"
   exit 1

@@ -62,3 +62,48 @@ curl_quote() {
   s=${s//$'\n'/\\n}
   printf '"%s"' "$s"
 }
+
+# url_decode TEXT: %XX escapes decoded (a URL's user, password and query values).
+url_decode() {
+  local s=${1//+/ }
+  printf '%b' "${s//%/\\x}"
+}
+
+# pg_env URL: a postgres:// URL as libpq's PG* variables, exported, so psql runs with no
+# connection string on its command line, where any local user could read the password
+# (ps, /proc/*/cmdline). The password may hold '@', '&' or '%' (percent-encoded in the URL),
+# in the userinfo or as ?password=. Returns 1 for anything that is not a postgres URL.
+pg_env() {
+  local u=${1#*://} q='' cred hostport kv key value
+  [[ $1 =~ ^postgres(ql)?:// ]] || return 1
+  if [[ $u == *\?* ]]; then q=${u#*\?}; u=${u%%\?*}; fi
+  if [[ $u == *@* ]]; then
+    cred=${u%@*}; u=${u##*@}
+    export PGUSER; PGUSER=$(url_decode "${cred%%:*}")
+    if [[ $cred == *:* ]]; then export PGPASSWORD; PGPASSWORD=$(url_decode "${cred#*:}"); fi
+  fi
+  hostport=${u%%/*}
+  if [[ $u == */* ]] && [ -n "${u#*/}" ]; then
+    export PGDATABASE; PGDATABASE=$(url_decode "${u#*/}")
+  fi
+  if [[ $hostport =~ ^(.*):([0-9]+)$ ]]; then
+    export PGHOST=${BASH_REMATCH[1]} PGPORT=${BASH_REMATCH[2]}
+  elif [ -n "$hostport" ]; then
+    export PGHOST=$hostport
+  fi
+  if [ -n "${PGHOST:-}" ]; then PGHOST=${PGHOST#[}; PGHOST=${PGHOST%]}; fi
+  local IFS='&'
+  for kv in $q; do
+    key=${kv%%=*}; value=$(url_decode "${kv#*=}")
+    case $key in
+      password) export PGPASSWORD=$value ;;
+      user) export PGUSER=$value ;;
+      host) export PGHOST=$value ;;
+      port) export PGPORT=$value ;;
+      dbname) export PGDATABASE=$value ;;
+      sslmode) export PGSSLMODE=$value ;;
+      application_name) export PGAPPNAME=$value ;;
+      *) log "ignoring the queue URL's parameter ${key}" ;;
+    esac
+  done
+}
