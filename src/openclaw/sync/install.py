@@ -52,18 +52,28 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
         lines += [f"held=$(sh -c {_q(lock_script(plan, token, own_lock))})",
                   "case $held in *LOCKED*) ;; *) echo \"host lock: $held\" >&2; exit 75 ;; esac"]
         cleanup += "; " + unlock_script(plan, token) + " >/dev/null"
-    cleanup += "; rm -rf \"$v\""
+    cleanup += "; rm -rf \"$v\" \"$w\""
     lines += [
-        "t='' v=''",
+        "t='' v='' w=''",
         f"trap {_q(cleanup)} EXIT",
         # Interrupted (the connection dropped): no temp file left behind.
-        "trap 'rm -f \"$t\"; rm -rf \"$v\"; exit 129' HUP INT TERM",
+        "trap 'rm -f \"$t\"; rm -rf \"$v\" \"$w\"; exit 129' HUP INT TERM",
         _lock_check(plan, token),
         "step() { printf 'STEP\\t%s\\n' \"$*\"; }",
         f"CHANGED={_q(CHANGED_SINCE_PLAN)}",
-        # put STAGED TARGET MODE OWNER GROUP: complete temp file beside the target, then
-        # rename; a temp file left by a failure (a full disk) is removed.
+        f"WRITE_AS={_q(WRITE_AS)}",
+        # Root never acts through a link: one where a managed path should be is refused.
+        "nolink() {",
+        "  if [ -L \"$1\" ]; then",
+        "    echo \"$1 is a symbolic link where openclaw manages a file or directory; \\",
+        "refusing to follow it (remove it, then apply again)\" >&2; exit 1",
+        "  fi",
+        "}",
+        # put STAGED TARGET MODE OWNER GROUP [CHECK [EXPECT [AS]]]: complete temp file beside
+        # the target, then rename; a temp file left by a failure (a full disk) is removed.
+        # AS: the service account, for a target in a directory it can change (written as it).
         "put() {",
+        "  nolink \"$2\"",
         # A check by the program's own validator first, on a copy in a private directory
         # (it takes seconds: an interruption must not leave a temp file beside the target);
         # a refusal leaves the old file in place and fails the host.
@@ -76,6 +86,17 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
         "      exit 1",
         "    fi",
         "    rm -rf \"$v\"",
+        "  fi",
+        "  if [ \"${8:--}\" != - ]; then",
+        "    w=$(mktemp -d) && cp \"$1\" \"$w/f\" && chown -R \"$8\" \"$w\" || exit 1",
+        "    rc=0; runuser -u \"$8\" -- sh -c \"$WRITE_AS\" sh \"$w/f\" \"$2\" \"$3\" \"${7:-}\" "
+        "|| rc=$?",
+        "    rm -rf \"$w\"",
+        "    case $rc in",
+        "      0) step wrote \"$2\"; return 0 ;;",
+        "      3) echo \"$2 $CHANGED\" >&2; exit 1 ;;",
+        "      *) echo \"cannot write $2\" >&2; exit 1 ;;",
+        "    esac",
         "  fi",
         "  t=\"$(dirname \"$2\")/.$(basename \"$2\").openclaw-new\"",
         "  if ! { cp \"$1\" \"$t\" && { [ \"$4\" = - ] || chown \"$4:$5\" \"$t\"; } &&",
@@ -103,13 +124,16 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
         f"P={_q(plan.target(PENDING_PATH))}",
         "printf '%s\\n' " + " ".join(_q(p) for p in changes.pending)
         + " >\"$P.new\" && mv -f \"$P.new\" \"$P\"" if changes.pending else ":",
+        # save TARGET [AS]: what TARGET was (read as AS in a directory AS can change).
         "save() {",
+        "  nolink \"$1\"",
         "  M=\"$GEN/$G/manifest\"",
         "  if [ -f \"$M\" ] && awk -F '\\t' -v p=\"$1\" '$3 == p {f = 1} END {exit !f}' \"$M\"; "
         "then return 0; fi",
         "  n=$(( $(cat \"$M\" 2>/dev/null | wc -l) ))",
         "  if [ -f \"$1\" ]; then",
-        "    cp -p \"$1\" \"$GEN/$G/files/$n\"",
+        "    if [ \"${2:--}\" = - ]; then cp \"$1\" \"$GEN/$G/files/$n\"; else",
+        "      runuser -u \"$2\" -- cat \"$1\" >\"$GEN/$G/files/$n\"; fi",
         "    printf '%s\\t1\\t%s\\t%s\\n' \"$n\" \"$1\" \"$(stat -c '%a\t%U\t%G' \"$1\")\" \\",
         "      >>\"$M\"",
         "  else",
@@ -122,6 +146,7 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
         # before anything is written rather than lose what it wrote.
         target = _q(plan.target(path))
         now = f"$(if [ -f {target} ]; then sha256sum <{target} | cut -c1-64; fi)"
+        lines.append(f"nolink {target}")
         lines.append(f"[ \"{now}\" = {_q(sha)} ] || "
                      f"{{ echo {target} \"$CHANGED\" >&2; exit 1; }}")
     for account in changes.accounts:
@@ -141,7 +166,12 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
             continue
         d = by_path[c.path]
         target = _q(plan.target(d.path))
-        if sandbox:
+        user = writer(plan, d.path)
+        lines.append(f"nolink {target}")
+        if user and not sandbox:
+            lines.append(f"runuser -u {_q(user)} -- mkdir -p -m {d.mode:04o} {target} && "
+                         f"runuser -u {_q(user)} -- chmod {d.mode:04o} {target}")
+        elif sandbox:
             lines.append(f"mkdir -p {target} && chmod {d.mode:04o} {target}")
         else:
             lines.append(f"install -d -m {d.mode:04o} -o {_q(d.owner)} -g {_q(d.group)} "
@@ -160,24 +190,32 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
     index = {p: i for i, p in enumerate(paths)}
     for c in changes.files:
         if c.action != "ok":
-            lines.append(f"save {_q(plan.target(c.path))}")
+            user = "" if sandbox else writer(plan, c.path)
+            lines.append(f"save {_q(plan.target(c.path))}{' ' + _q(user) if user else ''}")
     for c in changes.files:
         f = files[c.path]
         target = _q(plan.target(f.path))
         owner, group = ("-", "-") if sandbox else (_q(f.owner), _q(f.group))
+        user = "" if sandbox else writer(plan, f.path)
         if c.path in index:
-            lines.append(f"mkdir -p \"$(dirname {target})\"")
+            if not user:
+                lines.append(f"mkdir -p \"$(dirname {target})\"")
             check = ""
-            if f.merge:
-                check = (" check_openclaw_json" if checked else " ''") + \
-                    " " + _q("x" + changes.expect.get(c.path, ""))
+            if f.merge or user:
+                check = (" check_openclaw_json" if checked and f.merge else " ''") + \
+                    " " + _q("x" + changes.expect[c.path] if c.path in changes.expect
+                             else "") + " " + _q(user or "-")
             lines.append(f"put \"$S/files/{index[c.path]}\" {target} {f.mode:04o} {owner} "
                          f"{group}{check}")
             if f.on_change and not sandbox:  # a sandbox must not touch the real system
                 lines.append(f.on_change)
         elif c.action == "remove":
             lines.append(f"rm -f {target} && step removed {target}")
+        elif c.action == "update" and user:  # mode or owner, on the file itself only
+            lines.append(f"perl -e {_q(FIX_META)} {target} {f.mode:04o} {owner} {group} && "
+                         f"step meta {target}")
         elif c.action == "update":  # only mode or owner differ
+            lines.append(f"nolink {target}")
             if owner != "-":
                 lines.append(f"chown {owner}:{group} {target}")
             lines.append(f"chmod {f.mode:04o} {target} && step meta {target}")
@@ -208,6 +246,37 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
         "echo DONE",
     ]
     return "\n".join(lines) + "\n"
+
+
+# Run as the service account by `put`: $1 the staged copy, $2 the target, $3 its mode, $4 the
+# target's sha256 at plan time ("x" + hash; empty: no check). Exit 3: changed since plan.
+WRITE_AS = "\n".join((
+    "umask 077",
+    "t=$(mktemp --suffix=.openclaw-new \"$(dirname \"$2\")/.$(basename \"$2\").XXXXXX\") || exit 1",
+    "trap 'rm -f \"$t\"; exit 129' HUP INT TERM",
+    "if ! { cat \"$1\" >\"$t\" && chmod \"$3\" \"$t\"; }; then rm -f \"$t\"; exit 1; fi",
+    "if [ -n \"$4\" ] && [ \"x$(if [ -f \"$2\" ]; then sha256sum <\"$2\" | cut -c1-64; fi)\" "
+    "!= \"$4\" ]; then rm -f \"$t\"; exit 3; fi",
+    "mv -f -T \"$t\" \"$2\" || { rm -f \"$t\"; exit 1; }",
+))
+# Owner and mode set on the file opened without following a link (fchown, fchmod).
+FIX_META = ("use Fcntl; sysopen(my $f, $ARGV[0], O_RDONLY|O_NOFOLLOW|O_NONBLOCK) or "
+            "die \"$ARGV[0]: $!\\n\"; -f $f or die \"$ARGV[0]: not a regular file\\n\"; "
+            "chown(scalar getpwnam($ARGV[2]), scalar getgrnam($ARGV[3]), $f) or die \"$!\\n\"; "
+            "chmod(oct($ARGV[1]), $f) or die \"$!\\n\"")
+
+
+def writer(plan: HostPlan, path: str) -> str:
+    """The account other than root that can change the directory holding `path` (a managed
+    file or directory), or "" when only root can: root writes there as that account."""
+    dirs = {d.path: d for d in plan.directories}
+    parent = path.rsplit("/", 1)[0]
+    while parent:
+        d = dirs.get(parent)
+        if d is not None and d.owner != "root":
+            return d.owner
+        parent = parent.rsplit("/", 1)[0]
+    return ""
 
 
 def _openclaw_check(plan: HostPlan, rt: RuntimeSpec) -> str:

@@ -73,9 +73,11 @@ getent passwd {_q(user)} >/dev/null 2>&1 && echo 'ACCOUNT	passwd:{user}	1' ||
 getent group {_q(group)} >/dev/null 2>&1 && echo 'ACCOUNT	group:{group}	1' ||
   echo 'ACCOUNT	group:{group}	0'
 stat -c 'STAT	%n	%F	%a	%U	%G' -- {dirs} {files} 2>/dev/null
-sha256sum -- {files} 2>/dev/null
+# Never through a link: the service account can plant one where it may write.
+for p in {files}; do [ -L "$p" ] || [ ! -f "$p" ] || printf '%s\\0' "$p"; done |
+  xargs -0 -r sha256sum -- 2>/dev/null
 for p in {secrets}; do
-  [ -f "$p" ] || continue
+  [ -f "$p" ] && [ ! -L "$p" ] || continue
   while IFS= read -r line || [ -n "$line" ]; do
     case $line in ''|'#'*) continue ;; *=*) ;; *) continue ;; esac
     printf 'SECRET\\t%s\\t%s\\t' "$p" "${{line%%=*}}"
@@ -83,10 +85,10 @@ for p in {secrets}; do
   done <"$p"
 done
 for p in {merged}; do
-  if [ -f "$p" ]; then printf 'MERGE\t%s\t' "$p"; base64 -w0 <"$p"; echo; fi
+  if [ -f "$p" ] && [ ! -L "$p" ]; then printf 'MERGE\t%s\t' "$p"; base64 -w0 <"$p"; echo; fi
 done
 for p in {active}; do
-  if [ -f "$p" ]; then printf 'ACTIVE\t%s\t%s\n' "$p" "$(tr '\n\t' '  ' <"$p")"; fi
+  if [ -f "$p" ] && [ ! -L "$p" ]; then printf 'ACTIVE\t%s\t%s\n' "$p" "$(tr '\n\t' '  ' <"$p")"; fi
 done
 if [ -d /run/systemd/system ]; then
   systemctl show -p Id -p ActiveState -p UnitFileState -- {units} 2>/dev/null
@@ -193,7 +195,7 @@ def content_script(plan: HostPlan, paths: list[str]) -> str:
     targets = " ".join(_q(plan.target(p)) for p in paths)
     return f"""for p in {targets}; do
   printf 'BEGIN\\t%s\\n' "$p"
-  base64 <"$p" 2>/dev/null
+  [ -L "$p" ] || base64 <"$p" 2>/dev/null
   printf 'END\\n'
 done
 """

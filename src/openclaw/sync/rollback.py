@@ -126,7 +126,9 @@ def restore_changes(plan: HostPlan, state: HostState, restore: dict[str, Before]
         files.append(File(path, b.content, b.mode, b.owner, b.group, sensitive,
                           managed.secrets if managed else ()))
         desired[path] = b.content
-    synthetic = HostPlan(plan.host, plan.region, plan.root, (), tuple(files), plan.units)
+    # The plan's directories stay: they tell which paths the service account can change.
+    synthetic = HostPlan(plan.host, plan.region, plan.root, plan.directories, tuple(files),
+                         plan.units)
     changes = compute(synthetic, state, desired=desired, contents=contents, salt=salt)
     shared = {f.path for f in plan.files if f.merge}
     # A file OpenClaw shares (openclaw.json) may hold its own credentials: shown masked.
