@@ -311,6 +311,17 @@ def env_keys_not_reserved(ctx: Context) -> Iterator[Finding]:
 
 
 @rule
+def redis_port_unused(ctx: Context) -> Iterator[Finding]:
+    where = ("llm_gateway", "redis", "port")
+    raw = ctx.doc.data.get("llm_gateway") if isinstance(ctx.doc.data, dict) else None
+    redis = raw.get("redis") if isinstance(raw, dict) else None
+    if isinstance(redis, dict) and "port" in redis:
+        yield ctx.at(where, "no effect: the LLM gateway's Redis listens on a unix socket only "
+                     "the service account can reach (state/redis/redis.sock), no TCP port",
+                     "W011", severity=WARNING)
+
+
+@rule
 def no_secret_literals(ctx: Context) -> Iterator[Finding]:
     for path, _value in scan(ctx.doc.data):
         yield ctx.doc.finding(path, "this looks like a secret value; openclaw.yaml must not "

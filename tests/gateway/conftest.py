@@ -51,6 +51,7 @@ class Gateway:
         self.tmp, self.secrets = tmp, secrets
         self.procs: list[subprocess.Popen[bytes]] = []
         self.port = self.cfg.llm_gateway.port
+        self.redis_socket = self.plan.target(f"{self.cfg.service.root}/state/redis/redis.sock")
 
     def environment(self) -> dict[str, str]:
         lines = unit_lines(self.plan, "openclaw-llm-gateway.service")
@@ -89,8 +90,9 @@ class Gateway:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
-                with socket.create_connection(("127.0.0.1", self.cfg.llm_gateway.redis_port),
-                                              timeout=1) as s:
+                with socket.socket(socket.AF_UNIX) as s:
+                    s.settimeout(1)
+                    s.connect(self.redis_socket)
                     s.sendall(b"PING\r\n")
                     if s.recv(16).startswith(b"+PONG"):
                         return

@@ -191,3 +191,28 @@ def test_a_missing_key_stops_the_unit_before_start(
     assert check.returncode == 78  # RestartPreventExitStatus: no restart loop
     assert "SECONDARY_API_KEY" in check.stderr
     assert "sk-" not in check.stdout + check.stderr
+
+
+def test_redis_is_reachable_only_through_the_service_accounts_socket(
+        gateways: Make, providers: tuple[FakeProvider, FakeProvider]) -> None:
+    import os
+    import re
+    import socket
+    import stat
+    primary, secondary = providers
+    text = config(primary, secondary, cache=True)
+    m = re.search(r"redis: \{port: (\d+)\}", text)
+    assert m is not None
+    tcp_port = int(m.group(1))
+    gw = gateways(text, SECRETS)
+    gw.start()
+    assert gw.ask("primary", "cache me")[0] == 200
+    assert stat.S_IMODE(os.stat(gw.redis_socket).st_mode) == 0o700
+    redis_dir = next(d for d in gw.plan.directories if d.path.endswith("/state/redis"))
+    assert redis_dir.mode == 0o700  # the socket's directory: the service account's alone
+    with pytest.raises(ConnectionRefusedError):  # no TCP port, not even on loopback
+        socket.create_connection(("127.0.0.1", tcp_port), timeout=2).close()
+    with socket.socket(socket.AF_UNIX) as s:  # the cache and counters live behind the socket
+        s.connect(gw.redis_socket)
+        s.sendall(b"DBSIZE\r\n")
+        assert int(s.recv(64).decode().strip(":\r\n")) > 0

@@ -122,7 +122,8 @@ def test_bootstrap_installs_and_runs_the_gateway(host: tuple[Container, Path, Pa
         assert sh(f"ps -o user= -p {pid}").strip() == "milkbot"
     # Loopback only: nothing of the gateway's listens on another address.
     listening = sh("ss -Hltn")
-    assert "127.0.0.1:4000" in listening and "127.0.0.1:6390" in listening
+    assert "127.0.0.1:4000" in listening and ":6390" not in listening  # Redis: no TCP
+    assert sh("stat -c '%U %a' /opt/openclaw/state/redis/redis.sock").strip() == "milkbot 700"
     assert "0.0.0.0:4000" not in listening and "*:4000" not in listening
 
     ask = ("curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' "
@@ -131,7 +132,11 @@ def test_bootstrap_installs_and_runs_the_gateway(host: tuple[Container, Path, Pa
            "\"content\": \"hi\"}]}' http://127.0.0.1:4000/v1/chat/completions")
     assert sh(ask) == "200"
     assert sh(ask) == "200"  # the second one from Redis
-    assert sh("redis-cli -p 6390 --scan --pattern 'openclaw:*' | wc -l").strip() != "0"
+    assert sh("redis-cli -s /opt/openclaw/state/redis/redis.sock --scan --pattern "
+              "'openclaw:*' | wc -l").strip() != "0"
+    # Another local user reaches neither the socket nor the cache behind it.
+    assert "Permission denied" in sh("runuser -u nobody -- redis-cli -s "
+                                     "/opt/openclaw/state/redis/redis.sock PING 2>&1 || true")
 
     doc = json.loads(sh("cat /opt/openclaw/state/openclaw/openclaw.json"))
     assert doc["channels"] == {"telegram": {"botToken": "1:own-canary"}}

@@ -134,3 +134,16 @@ def test_a_managed_file_swapped_for_a_link_is_never_read_nor_written(root: Path)
     gens = root / "var/lib/openclaw/generations"
     saved = [f.read_text() for f in gens.rglob("files/*")]
     assert not any("canary-shadow" in s for s in saved)  # nothing for rollback to print
+
+
+def test_a_directory_root_made_before_is_handed_to_the_account(root: Path) -> None:
+    # OpenClaw was onboarded as root before openclaw arrived: its state is root's.
+    conf = root / CONF.lstrip("/")
+    conf.parent.mkdir(parents=True)
+    conf.write_text('{"channels": {"telegram": {"botToken": "1:own-canary"}}}\n')
+    conf.chmod(0o600)
+    r = apply(plan(root, 1), root)
+    assert r.returncode == 0, r.stderr
+    for path in (conf.parent, conf):
+        assert pwd.getpwuid(path.stat().st_uid).pw_name == USER
+    assert json.loads(conf.read_text())["channels"]["telegram"]["botToken"] == "1:own-canary"

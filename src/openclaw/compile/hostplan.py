@@ -178,8 +178,8 @@ def compile_host(cfg: Config, host: Host, cache: Cache | None = None) -> HostPla
         merge_active=f"{paths.state}/active-providers")
     gw = cfg.llm_gateway
     if gw.enabled:
-        add(f"{paths.config}/llm-gateway.yaml", once(("litellm",), lambda: llm_gateway.dumps(
-            llm_gateway.litellm_config(cfg))), 0o640, grp=group)
+        add(f"{paths.config}/llm-gateway.yaml", once(("litellm", inside.root), lambda:
+            llm_gateway.dumps(llm_gateway.litellm_config(cfg, inside.root))), 0o640, grp=group)
         # The proxy reaches providers whatever the level: that is its job.
         unit("openclaw-llm-gateway.service", "openclaw-llm-gateway.service.j2",
              hardening=hardening("read_only" if level == "none" else level,

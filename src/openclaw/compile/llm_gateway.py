@@ -126,16 +126,22 @@ def _fallbacks(cfg: Config) -> list[dict[str, list[str]]]:
     return [{g: names[i + 1:]} for i, g in enumerate(names[:-1])]
 
 
-def _cache(cfg: Config) -> dict[str, Any]:
-    gw, c = cfg.llm_gateway, cfg.caching
+def _cache(cfg: Config, root: str) -> dict[str, Any]:
+    c = cfg.caching
     if not uses_redis(cfg):
         return {}
     return {"cache": True, "cache_params": {
-        "type": "redis", "host": "127.0.0.1", "port": gw.redis_port, "namespace": "openclaw",
+        "type": "redis", "url": redis_url(root), "namespace": "openclaw",
         "ttl": _num(c.exact_ttl)}}
 
 
-def litellm_config(cfg: Config) -> dict[str, Any]:
+def redis_url(root: str) -> str:
+    """The gateway's Redis listens on this socket only (redis.conf.j2), under the service
+    root as the host's artifacts see it."""
+    return f"unix://{root}/state/redis/redis.sock"
+
+
+def litellm_config(cfg: Config, root: str | None = None) -> dict[str, Any]:
     gw = cfg.llm_gateway
     model_list = [_deployment(cfg, g, i, p) for g, members in groups(cfg)
                   for i, p in enumerate(members, start=1)]
@@ -146,8 +152,8 @@ def litellm_config(cfg: Config) -> dict[str, Any]:
     if fallbacks:
         router["fallbacks"] = fallbacks
     if uses_redis(cfg):  # cooldowns and budget counters outlive a restart
-        router.update(redis_host="127.0.0.1", redis_port=gw.redis_port)
-    settings: dict[str, Any] = {"drop_params": True, **_cache(cfg)}
+        router.update(redis_url=redis_url(root or cfg.service.root))
+    settings: dict[str, Any] = {"drop_params": True, **_cache(cfg, root or cfg.service.root)}
     general: dict[str, Any] = {}
     if gw.master_key_env:
         general["master_key"] = f"os.environ/{gw.master_key_env}"

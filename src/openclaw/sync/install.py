@@ -62,6 +62,8 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
         "step() { printf 'STEP\\t%s\\n' \"$*\"; }",
         f"CHANGED={_q(CHANGED_SINCE_PLAN)}",
         f"WRITE_AS={_q(WRITE_AS)}",
+        f"READ_NOFOLLOW={_q(READ_NOFOLLOW)}",
+        f"FIX_META={_q(FIX_META)}",
         # Root never acts through a link: one where a managed path should be is refused.
         "nolink() {",
         "  if [ -L \"$1\" ]; then",
@@ -88,6 +90,11 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
         "    rm -rf \"$v\"",
         "  fi",
         "  if [ \"${8:--}\" != - ]; then",
+        # A copy root left there (owner root, say) becomes the account's first, so that the
+        # account can compare and replace it.
+        "    if [ -e \"$2\" ]; then",
+        "      perl -e \"$FIX_META\" \"$2\" \"$3\" \"$4\" \"$5\" || exit 1",
+        "    fi",
         "    w=$(mktemp -d) && cp \"$1\" \"$w/f\" && chown -R \"$8\" \"$w\" || exit 1",
         "    rc=0; runuser -u \"$8\" -- sh -c \"$WRITE_AS\" sh \"$w/f\" \"$2\" \"$3\" \"${7:-}\" "
         "|| rc=$?",
@@ -124,7 +131,8 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
         f"P={_q(plan.target(PENDING_PATH))}",
         "printf '%s\\n' " + " ".join(_q(p) for p in changes.pending)
         + " >\"$P.new\" && mv -f \"$P.new\" \"$P\"" if changes.pending else ":",
-        # save TARGET [AS]: what TARGET was (read as AS in a directory AS can change).
+        # save TARGET [AS]: what TARGET was (never read through a link in a directory the
+        # account AS can change).
         "save() {",
         "  nolink \"$1\"",
         "  M=\"$GEN/$G/manifest\"",
@@ -133,7 +141,7 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
         "  n=$(( $(cat \"$M\" 2>/dev/null | wc -l) ))",
         "  if [ -f \"$1\" ]; then",
         "    if [ \"${2:--}\" = - ]; then cp \"$1\" \"$GEN/$G/files/$n\"; else",
-        "      runuser -u \"$2\" -- cat \"$1\" >\"$GEN/$G/files/$n\"; fi",
+        "      perl -e \"$READ_NOFOLLOW\" \"$1\" >\"$GEN/$G/files/$n\"; fi",
         "    printf '%s\\t1\\t%s\\t%s\\n' \"$n\" \"$1\" \"$(stat -c '%a\t%U\t%G' \"$1\")\" \\",
         "      >>\"$M\"",
         "  else",
@@ -169,8 +177,12 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
         user = writer(plan, d.path)
         lines.append(f"nolink {target}")
         if user and not sandbox:
-            lines.append(f"runuser -u {_q(user)} -- mkdir -p -m {d.mode:04o} {target} && "
-                         f"runuser -u {_q(user)} -- chmod {d.mode:04o} {target}")
+            # Made by the account; one that exists (made by root before) gets its owner and
+            # mode on the opened directory itself.
+            lines.append(f"[ -e {target} ] || runuser -u {_q(user)} -- mkdir -m "
+                         f"{d.mode:04o} {target}")
+            lines.append(f"perl -e {_q(FIX_META)} {target} {d.mode:04o} {_q(d.owner)} "
+                         f"{_q(d.group)}")
         elif sandbox:
             lines.append(f"mkdir -p {target} && chmod {d.mode:04o} {target}")
         else:
@@ -261,9 +273,16 @@ WRITE_AS = "\n".join((
 ))
 # Owner and mode set on the file opened without following a link (fchown, fchmod).
 FIX_META = ("use Fcntl; sysopen(my $f, $ARGV[0], O_RDONLY|O_NOFOLLOW|O_NONBLOCK) or "
-            "die \"$ARGV[0]: $!\\n\"; -f $f or die \"$ARGV[0]: not a regular file\\n\"; "
+            "die \"$ARGV[0]: $!\\n\"; -f $f or -d $f or die \"$ARGV[0]: not a file\\n\"; "
             "chown(scalar getpwnam($ARGV[2]), scalar getgrnam($ARGV[3]), $f) or die \"$!\\n\"; "
             "chmod(oct($ARGV[1]), $f) or die \"$!\\n\"")
+
+
+# A file's bytes to standard output, refusing a link in its place (generations of files in
+# the service account's directories; read as root, since the file may be root's).
+READ_NOFOLLOW = ("use Fcntl; sysopen(my $f, $ARGV[0], O_RDONLY|O_NOFOLLOW|O_NONBLOCK) or "
+                 "die \"$ARGV[0]: $!\\n\"; -f $f or die \"$ARGV[0]: not a file\\n\"; "
+                 "binmode $f; binmode STDOUT; local $/; print <$f>")
 
 
 def writer(plan: HostPlan, path: str) -> str:
