@@ -132,3 +132,20 @@ def test_warning_alone_exits_0(tmp_path: Path) -> None:
     cfg.write_text("version: 1\ncaching:\n  semantic:\n    enabled: true\n")
     r = run("validate", "-c", str(cfg), cwd=tmp_path)
     assert r.returncode == 0 and ": warning: the semantic cache" in r.stdout
+
+
+def test_a_file_that_is_not_a_config_is_refused_by_name_and_never_echoed(
+        tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)  # reading it would block forever
+    r = run("validate", "-c", str(fifo), cwd=tmp_path)
+    assert r.returncode == 1
+    assert f"{fifo}:1:1: is not a regular file, expected a YAML file" in r.stdout + r.stderr
+    dotenv = tmp_path / "prod.env"  # passed as -c by mistake
+    dotenv.write_text("MINIMAX_API_KEY=sk-canary-live-abcdef0123456789abcdef\n")
+    r = run("validate", "-c", str(dotenv), "--format", "json", cwd=tmp_path)
+    assert r.returncode == 1 and "sk-canary" not in r.stdout + r.stderr
+    assert "top level is a scalar (str), expected a mapping" in r.stdout + r.stderr
+    # A directory as --base-config is a file problem (exit 1, named), not a usage error (2).
+    r = run("diff", "--base-config", str(tmp_path), "-i", "inventory/production.yaml")
+    assert r.returncode == 1 and f"{tmp_path}:1:1: is a directory" in r.stdout + r.stderr

@@ -374,9 +374,9 @@ def rollback(config: str, inventory: str | None, region: str | None,
               "origin/main (read with git; the working tree and index are not touched).")
 @click.option("--head", "head", metavar="GITREF", help="Revision to compare (default: the "
               "working tree).")
-@click.option("--base-config", type=click.Path(dir_okay=False), help="Compare against this "
+@click.option("--base-config", type=click.Path(), help="Compare against this "
               "config file instead of a revision.")
-@click.option("--base-inventory", type=click.Path(dir_okay=False), help="Compare against "
+@click.option("--base-inventory", type=click.Path(), help="Compare against "
               "this inventory file instead of a revision.")
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]),
               default="text", show_default=True, help="Output format.")

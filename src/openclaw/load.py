@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -114,6 +115,8 @@ def read_text(path: str, display: str | None = None) -> str:
         raise _fail(name, 1, 1, f"cannot read: {e.strerror}", "L002") from None
     if os.path.isdir(path):
         raise _fail(name, 1, 1, "is a directory, expected a YAML file", "L003")
+    if not stat.S_ISREG(st.st_mode):  # a FIFO or a device would block or never end
+        raise _fail(name, 1, 1, "is not a regular file, expected a YAML file", "L003")
     if st.st_size > MAX_BYTES:
         raise _fail(name, 1, 1, f"file is {st.st_size} bytes, over the {MAX_BYTES} byte limit",
                     "L004")
@@ -165,7 +168,8 @@ def parse(text: str, name: str) -> Document:
     data = builder.build(root, ())
     if not isinstance(data, dict):
         line, col = root.start_mark.line + 1, root.start_mark.column + 1
-        kind = "a list" if isinstance(data, list) else f"a scalar ({data!r})"
+        # Never the text itself: a .env or a key passed by mistake would be printed whole.
+        kind = "a list" if isinstance(data, list) else f"a scalar ({type(data).__name__})"
         raise _fail(name, line, col, f"top level is {kind}, expected a mapping", "L012")
     return Document(name, data, builder.marks, builder.key_marks)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -50,10 +51,11 @@ def _scrub(findings: list[Finding], doc: Document) -> list[Finding]:
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def control_findings(doc: Document, code: str) -> list[Finding]:
+def control_findings(doc: Document, code: str, number_code: str) -> list[Finding]:
     """No key or value may hold a control character: values reach units, shell scripts and
     configs, where a newline starts a directive of its own (and `^...$` patterns let one
-    trailing newline through)."""
+    trailing newline through). No number may be infinite or NaN (YAML's .inf and .nan pass
+    every minimum and maximum, and NaN is not JSON)."""
     out: list[Finding] = []
 
     def walk(node: Any, path: tuple[Any, ...]) -> None:
@@ -65,6 +67,8 @@ def control_findings(doc: Document, code: str) -> list[Finding]:
                                        key=True))
             if isinstance(v, str) and _CONTROL.search(v):
                 out.append(doc.finding((*path, k), _control_message(v, "value"), code))
+            if isinstance(v, float) and not math.isfinite(v):
+                out.append(doc.finding((*path, k), f"{v} is not a finite number", number_code))
             walk(v, (*path, k))
     walk(doc.data, ())
     return out
@@ -84,7 +88,7 @@ def check_config(path: str) -> tuple[list[Finding], dict[str, Any] | None]:
         doc = load_file(path)
     except FindingsError as e:
         return e.findings, None
-    bad = control_findings(doc, "R021")
+    bad = control_findings(doc, "R021", "R022")
     findings = schema_check.check(doc, CONFIG_SCHEMA)
     data: dict[str, Any] | None = None
     if not findings and not bad:
@@ -132,7 +136,8 @@ def check_inventory(path: str, regions: list[str] | None
         doc = load_file(path)
     except FindingsError as e:
         return e.findings, None, None
-    findings = control_findings(doc, "I003") + schema_check.check(doc, INVENTORY_SCHEMA)
+    findings = control_findings(doc, "I003", "I004") + schema_check.check(doc,
+                                                                          INVENTORY_SCHEMA)
     if findings:
         return findings, None, doc
     seen: dict[str, str] = {}
