@@ -149,3 +149,24 @@ def test_a_file_that_is_not_a_config_is_refused_by_name_and_never_echoed(
     # A directory as --base-config is a file problem (exit 1, named), not a usage error (2).
     r = run("diff", "--base-config", str(tmp_path), "-i", "inventory/production.yaml")
     assert r.returncode == 1 and f"{tmp_path}:1:1: is a directory" in r.stdout + r.stderr
+
+
+def test_no_host_reachable_is_reported_per_host(tmp_path: Path) -> None:
+    import socket
+    with socket.socket() as s:  # a loopback port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    (tmp_path / "openclaw.yaml").write_text(
+        "version: 1\ndeployment:\n  regions:\n    - {name: lab, weight: 1.0}\n")
+    (tmp_path / "inv.yaml").write_text(
+        f"defaults: {{ssh_user: root, ssh_port: {port}}}\nregions:\n  lab:\n    hosts:\n"
+        "      a: {ssh_host: 127.0.0.1}\n      b: {ssh_host: 127.0.0.2}\n")
+    env = {**os.environ, "GATEWAY_AUTH_TOKEN": "canary-unreachable-token"}
+    for cmd in (("plan",), ("apply", "--yes")):
+        r = subprocess.run([str(BIN / "openclaw"), *cmd, "-c", "openclaw.yaml", "-i",
+                            "inv.yaml"], cwd=tmp_path, capture_output=True, text=True,
+                           timeout=60, env=env, stdin=subprocess.DEVNULL)
+        out = r.stdout + r.stderr
+        assert r.returncode == 1 and "internal error" not in out, out
+        for host in ("127.0.0.1", "127.0.0.2"):
+            assert f"cannot connect to {host}:{port}: Could not connect" in out

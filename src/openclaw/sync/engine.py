@@ -3,9 +3,11 @@ fact, and the apply as an operation. Everything it returns is plain data."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import os
+import re
 import socket
 from collections.abc import Callable, Generator, Iterable
 from typing import Any, TypeVar
@@ -19,6 +21,7 @@ import gevent
 from pyinfra.api.command import FileUploadCommand, StringCommand
 from pyinfra.api.config import Config
 from pyinfra.api.connect import connect_all
+from pyinfra.api.exceptions import PyinfraError
 from pyinfra.api.facts import FactBase
 from pyinfra.api.inventory import Inventory
 from pyinfra.api.operation import (
@@ -76,6 +79,18 @@ class _NoDelay(BaseStateCallback):
             pass
 
 
+class _ConnectErrors(BaseStateCallback):
+    """Why each host could not be reached, in pyinfra's words (refused, authentication...),
+    kept on the State (pyinfra's callbacks are static)."""
+
+    @staticmethod
+    def host_connect_error(state: State, host: Any, error: Any) -> None:
+        text = str(error.args[0]) if getattr(error, "args", None) else str(error)
+        reasons = getattr(state, "openclaw_connect_errors", None)
+        if isinstance(reasons, dict):
+            reasons[host.name] = re.sub(r"\x1b\[[0-9;]*m", "", text).splitlines()[0][:300]
+
+
 def inventory_groups(hosts: Iterable[Host]) -> dict[str, list[tuple[str, dict[str, Any]]]]:
     """One group per region, host data in pyinfra's keys."""
     groups: dict[str, list[tuple[str, dict[str, Any]]]] = {}
@@ -115,18 +130,25 @@ class Session:
         self.state = State(inventory, Config(CONNECT_TIMEOUT=connect_timeout,
                                              FAIL_PERCENT=100))
         self.state.add_callback_handler(_NoDelay())
+        self._connect_errors: dict[str, str] = {}
+        self.state.openclaw_connect_errors = self._connect_errors
+        self.state.add_callback_handler(_ConnectErrors())
         self.unreachable: dict[str, str] = {}
         self._pyinfra_hosts = {ph.name: ph for ph in inventory}
 
     def __enter__(self) -> Session:
         ctx_state.set(self.state)
         self.state.set_stage(StateStage.Connect)
-        connect_all(self.state)
+        # "No hosts remaining!" when every host failed: each says why below.
+        with contextlib.suppress(PyinfraError):
+            connect_all(self.state)
         active = {ph.name for ph in self.state.activated_hosts} - \
             {ph.name for ph in self.state.failed_hosts}
         for h in self.hosts:
             if h.name not in active:
-                self.unreachable[h.name] = f"cannot connect to {h.ssh_host}:{h.ssh_port}"
+                why = self._connect_errors.get(h.name)
+                self.unreachable[h.name] = f"cannot connect to {h.ssh_host}:{h.ssh_port}" + (
+                    f": {why}" if why else "")
         self.state.set_stage(StateStage.Prepare)
         return self
 
