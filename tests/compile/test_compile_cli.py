@@ -78,3 +78,23 @@ def test_no_secret_is_resolved_offline(tmp_path: Path) -> None:
             assert canary.encode() not in p.read_bytes()
     env_file = next((tmp_path / "t").rglob(".env")).read_text()
     assert "MINIMAX_API_KEY=<env:MINIMAX_API_KEY>" in env_file
+
+
+def test_a_failed_compile_leaves_the_previous_tree(tmp_path: Path) -> None:
+    import shutil
+    out = tmp_path / "out"
+    assert compile_to(out).returncode == 0
+    before = digest(out)
+    # A host whose name makes a path component too long for the file system.
+    inv = tmp_path / "inv.yaml"
+    inv.write_text((REPO / "inventory/production.yaml").read_text().replace(
+        "agent-use1-01.example.com", "h" * 250 + ".example.com", 1))
+    shutil.copy(REPO / "openclaw.yaml", tmp_path / "openclaw.yaml")
+    r = subprocess.run([OPENCLAW, "compile", "-c", str(tmp_path / "openclaw.yaml"), "-i",
+                        str(inv), "-o", str(out)], capture_output=True, text=True)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "cannot write the compiled tree (File name too long)" in r.stderr
+    assert "internal error" not in r.stderr
+    assert digest(out) == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    assert compile_to(out).returncode == 0 and digest(out) == before  # replaced again

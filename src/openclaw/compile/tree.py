@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -31,14 +32,34 @@ def manifest(plans: Iterable[HostPlan]) -> dict[str, Any]:
 
 
 def write_tree(plans: Iterable[HostPlan], out: Path) -> int:
-    """Replace OUT with the compiled tree; returns the number of files written."""
+    """Replace OUT with the compiled tree; returns the number of files written. The new tree
+    is written beside OUT and swapped in: any failure leaves the previous tree as it was."""
+    from openclaw.errors import OpenclawError
     plans = list(plans)
-    if out.exists():
-        if not (out / "manifest.json").exists() and any(out.iterdir()):
-            from openclaw.errors import OpenclawError
-            raise OpenclawError(f"{out} exists and is not a compiled tree (no manifest.json); "
-                                "refusing to replace it")
-        shutil.rmtree(out)
+    if out.exists() and not (out / "manifest.json").exists() and any(out.iterdir()):
+        raise OpenclawError(f"{out} exists and is not a compiled tree (no manifest.json); "
+                            "refusing to replace it")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fresh = Path(tempfile.mkdtemp(prefix=f".{out.name}.openclaw-new-", dir=out.parent))
+    try:
+        count = _write(plans, fresh)
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.openclaw-old-", dir=out.parent))
+            os.rename(out, old / "tree")
+            os.rename(fresh, out)
+            shutil.rmtree(old)
+        else:
+            os.rename(fresh, out)
+    except OSError as e:
+        shutil.rmtree(fresh, ignore_errors=True)
+        where = f": {e.filename}" if e.filename else ""
+        raise OpenclawError(f"cannot write the compiled tree ({e.strerror}){where}; "
+                            f"{out} is left as it was") from None
+    return count
+
+
+def _write(plans: list[HostPlan], out: Path) -> int:
+    os.chmod(out, 0o755)
     count = 0
     for plan in plans:
         base = out / plan.region / plan.host
