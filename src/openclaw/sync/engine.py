@@ -9,6 +9,7 @@ import logging
 import os
 import re
 import socket
+import weakref
 from collections.abc import Callable, Generator, Iterable
 from typing import Any, TypeVar
 
@@ -79,15 +80,18 @@ class _NoDelay(BaseStateCallback):
             pass
 
 
+_CONNECT_ERRORS: weakref.WeakKeyDictionary[State, dict[str, str]] = weakref.WeakKeyDictionary()
+
+
 class _ConnectErrors(BaseStateCallback):
     """Why each host could not be reached, in pyinfra's words (refused, authentication...),
-    kept on the State (pyinfra's callbacks are static)."""
+    kept per State (pyinfra's callbacks are static)."""
 
     @staticmethod
     def host_connect_error(state: State, host: Any, error: Any) -> None:
         text = str(error.args[0]) if getattr(error, "args", None) else str(error)
-        reasons = getattr(state, "openclaw_connect_errors", None)
-        if isinstance(reasons, dict):
+        reasons = _CONNECT_ERRORS.get(state)
+        if reasons is not None:
             reasons[host.name] = re.sub(r"\x1b\[[0-9;]*m", "", text).splitlines()[0][:300]
 
 
@@ -131,7 +135,7 @@ class Session:
                                              FAIL_PERCENT=100))
         self.state.add_callback_handler(_NoDelay())
         self._connect_errors: dict[str, str] = {}
-        self.state.openclaw_connect_errors = self._connect_errors
+        _CONNECT_ERRORS[self.state] = self._connect_errors
         self.state.add_callback_handler(_ConnectErrors())
         self.unreachable: dict[str, str] = {}
         self._pyinfra_hosts = {ph.name: ph for ph in inventory}
