@@ -235,8 +235,11 @@ DEFS: J = {
     }),
     "message_queue": obj({"redis": DESCRIPTIVE, "postgres": DESCRIPTIVE}),
     "agent_instances": obj({
-        "min": d({"type": "integer", "minimum": 0}, "Worker instances always running.", 1),
-        "max": d({"type": "integer", "minimum": 1}, "Most worker instances.", 10),
+        # One unit instance each on a host: the bound keeps compile and systemd in reason.
+        "min": d({"type": "integer", "minimum": 0, "maximum": 256},
+                 "Worker instances always running.", 1),
+        "max": d({"type": "integer", "minimum": 1, "maximum": 256}, "Most worker instances.",
+                 10),
         "scale_up_trigger": d(ref("trigger"), "Start a worker when true.", "queue_depth > 10"),
         "scale_down_trigger": d(ref("trigger"), "Stop a worker when true.", "queue_depth < 2"),
     }),
