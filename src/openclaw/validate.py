@@ -138,8 +138,11 @@ def check_inventory(path: str, regions: list[str] | None
         return e.findings, None, None
     findings = control_findings(doc, "I003", "I004") + schema_check.check(doc,
                                                                           INVENTORY_SCHEMA)
+    findings += [doc.finding(where, "this looks like a secret value; the inventory names "
+                             "where keys are (ssh_key: a file path), never a key itself",
+                             "I005") for where, _ in scan(doc.data)]
     if findings:
-        return findings, None, doc
+        return _scrub(findings, doc), None, doc
     seen: dict[str, str] = {}
     for region, body in doc.data["regions"].items():
         if regions is not None and region not in regions:
