@@ -29,7 +29,7 @@ def digest(root: Path) -> str:
 
 def test_compile_twice_identical_with_manifest(tmp_path: Path) -> None:
     r = compile_to(tmp_path / "a")
-    assert r.returncode == 0 and "compiled 6 host(s), 198 files" in r.stderr
+    assert r.returncode == 0 and "compiled 6 host(s), 204 files" in r.stderr
     assert compile_to(tmp_path / "b").returncode == 0
     assert compile_to(tmp_path / "a").returncode == 0  # replaces its own earlier tree
     assert digest(tmp_path / "a") == digest(tmp_path / "b")
@@ -38,6 +38,14 @@ def test_compile_twice_identical_with_manifest(tmp_path: Path) -> None:
     assert (host["host"], host["region"]) == ("agent-use1-01.example.com", "us-east")
     env = next(f for f in host["files"] if f["path"] == "/opt/openclaw/config/.env")
     assert (env["mode"], env["owner"], env["sensitive"]) == ("0600", "milkbot", True)
+    # The LLM gateway's keys alone, in a file of root's (systemd reads it for the unit).
+    llm = next(f for f in host["files"]
+               if f["path"] == "/opt/openclaw/config/llm-gateway.env")
+    assert (llm["mode"], llm["owner"], llm["sensitive"]) == ("0600", "root", True)
+    llm_env = (tmp_path / "a/us-east/agent-use1-01.example.com/opt/openclaw/config/"
+               "llm-gateway.env").read_text()
+    assert [x.split("=")[0] for x in llm_env.splitlines() if "=" in x] == [
+        "LITELLM_MASTER_KEY", "MINIMAX_API_KEY", "OPENROUTER_API_KEY"]
     content = (tmp_path / "a/us-east/agent-use1-01.example.com/opt/openclaw/config/.env")
     assert hashlib.sha256(content.read_bytes()).hexdigest() == env["sha256"]
     assert [u["name"] for u in host["units"]] == [

@@ -41,7 +41,8 @@ CHANGES = [
     ("      alert_threshold: 80%", "      alert_threshold: 75%",
      {CONF + "budget-check.conf", CONF + "failover.json"}),
     ("    OPENROUTER_API_KEY: {env: OPENROUTER_API_KEY}",
-     "    OPENROUTER_API_KEY: {file: /etc/openclaw/secrets/openrouter}", {CONF + ".env"}),
+     "    OPENROUTER_API_KEY: {file: /etc/openclaw/secrets/openrouter}",
+     {CONF + ".env", CONF + "llm-gateway.env"}),
 ]
 
 

@@ -54,8 +54,13 @@ class Gateway:
         self.redis_socket = self.plan.target(f"{self.cfg.service.root}/state/redis/redis.sock")
 
     def environment(self) -> dict[str, str]:
+        """What systemd gives the unit: its EnvironmentFile's keys and its Environment=."""
         lines = unit_lines(self.plan, "openclaw-llm-gateway.service")
-        env = {"PATH": "/usr/bin:/bin", **self.secrets}
+        env_file = next(x for x in lines if x.startswith("EnvironmentFile=")).split("=", 1)[1]
+        keys = {k for f in self.plan.files if f.sensitive and env_file.endswith(f.path)
+                for k, _ in f.secrets}
+        env = {"PATH": "/usr/bin:/bin",
+               **{k: v for k, v in self.secrets.items() if k in keys}}
         for line in lines:
             if line.startswith("Environment="):
                 key, _, value = line.split("=", 1)[1].partition("=")

@@ -216,3 +216,21 @@ def test_redis_is_reachable_only_through_the_service_accounts_socket(
         s.connect(gw.redis_socket)
         s.sendall(b"DBSIZE\r\n")
         assert int(s.recv(64).decode().strip(":\r\n")) > 0
+
+
+def test_the_gateway_gets_its_own_keys_only(
+        gateways: Make, providers: tuple[FakeProvider, FakeProvider]) -> None:
+    """LiteLLM reads DATABASE_URL as its own database: the task queue's URL in the shared .env
+    made it exit at start ('unsupported scheme'), in a restart loop."""
+    primary, secondary = providers
+    text = config(primary, secondary).replace(
+        "    LITELLM_MASTER_KEY: {env: LITELLM_MASTER_KEY}\n",
+        "    LITELLM_MASTER_KEY: {env: LITELLM_MASTER_KEY}\n"
+        "    DATABASE_URL: {env: DATABASE_URL}\n")
+    assert "DATABASE_URL: {env: DATABASE_URL}" in text
+    gw = gateways(text, {**SECRETS, "DATABASE_URL": "mysql://queue:canary-db@127.0.0.1/q"})
+    env = gw.environment()
+    assert "DATABASE_URL" not in env and env["PRIMARY_API_KEY"] == "sk-primary-test"
+    gw.start()
+    status, body, _ = gw.ask("primary")
+    assert status == 200 and answer(body) == "answer from primary"

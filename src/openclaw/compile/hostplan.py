@@ -62,6 +62,11 @@ class Paths:
         return f"{self.root}/config/.env"
 
     @property
+    def llm_env(self) -> str:
+        """The LLM gateway's own secrets: its provider keys and master key, nothing else."""
+        return f"{self.root}/config/llm-gateway.env"
+
+    @property
     def failover(self) -> str:
         return f"{self.root}/config/failover.json"
 
@@ -178,6 +183,14 @@ def compile_host(cfg: Config, host: Host, cache: Cache | None = None) -> HostPla
         merge_active=f"{paths.state}/active-providers")
     gw = cfg.llm_gateway
     if gw.enabled:
+        # Only what LiteLLM uses: it would read DATABASE_URL (the task queue's) as its own
+        # database and refuse to start; root's, since systemd reads it before dropping to the
+        # service account.
+        own = set(llm_gateway.env_names(cfg))
+        keys = tuple((k, v) for k, v in cfg.secrets.env if k in own)
+        add(paths.llm_env, once(("llm-env",), lambda: render(
+            "env.j2", host.name, **{**ctx, "env": keys})), 0o600, "root", "root",
+            sensitive=True, secrets=keys)
         add(f"{paths.config}/llm-gateway.yaml", once(("litellm", inside.root), lambda:
             llm_gateway.dumps(llm_gateway.litellm_config(cfg, inside.root))), 0o640, grp=group)
         # The proxy reaches providers whatever the level: that is its job.
@@ -304,7 +317,8 @@ def _units(cfg: Config, paths: Paths) -> tuple[Unit, ...]:
             _unit_path("openclaw-redis.service"), f"{config}/redis.conf")))
     if cfg.llm_gateway.enabled:
         units.append(Unit("openclaw-llm-gateway.service", restart_on=(
-            _unit_path("openclaw-llm-gateway.service"), env, f"{config}/llm-gateway.yaml")))
+            _unit_path("openclaw-llm-gateway.service"), paths.llm_env,
+            f"{config}/llm-gateway.yaml")))
     # OpenClaw hot-reloads openclaw.json: a change there restarts nothing.
     units.append(Unit("openclaw-gateway.service", restart_on=(
         _unit_path("openclaw-gateway.service"), env)))

@@ -78,6 +78,11 @@ class HostPlan:
     def file(self, path: str) -> File:
         return next(f for f in self.files if f.path == path)
 
+    def env_file(self) -> File:
+        """The service account's .env: the first secrets file (openclaw's own `.env`; the LLM
+        gateway's comes after it and is root's)."""
+        return next(f for f in self.files if f.sensitive)
+
     def target(self, path: str) -> str:
         """Where a managed path lives on the host, under the inventory root."""
         return under(self.root, path)

@@ -241,5 +241,5 @@ def _described(mode: int, owner: str, group: str, sandbox: bool) -> str:
 
 
 def _service_account(plan: HostPlan) -> tuple[str, str]:
-    env = next(f for f in plan.files if f.sensitive)
+    env = plan.env_file()
     return env.owner, env.group

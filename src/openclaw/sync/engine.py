@@ -245,7 +245,7 @@ def deploy_current_host(project: Any, values: dict[str, str]) -> None:
     name = host.data.get("openclaw_host") or host.name
     model_host = next(h for h in project.inventory.hosts if h.name == name)
     plan = compile_host(project.config, model_host)
-    env = next(f for f in plan.files if f.sensitive)
+    env = plan.env_file()
     salt = pysecrets.token_hex(16)
     REDACT.add(salt)
     state = probe.parse_state(plan, host.get_fact(

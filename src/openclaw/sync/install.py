@@ -163,7 +163,7 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
             lines.append(f"getent group {_q(name)} >/dev/null || groupadd --system {_q(name)}"
                          f" && step created group {_q(name)}")
         else:
-            env = next(f for f in plan.files if f.sensitive)
+            env = plan.env_file()
             home = plan.target(env.path.rsplit("/config/", 1)[0] + "/state")
             lines.append(f"getent passwd {_q(name)} >/dev/null || useradd --system --gid "
                          f"{_q(env.group)} --home-dir {_q(home)} --no-create-home --shell "
@@ -301,7 +301,7 @@ def writer(plan: HostPlan, path: str) -> str:
 def _openclaw_check(plan: HostPlan, rt: RuntimeSpec) -> str:
     """check_openclaw_json FILE: the pinned OpenClaw's own `config validate`, as the
     service user, on the file about to replace openclaw.json."""
-    user = _q(next(f for f in plan.files if f.sensitive).owner)
+    user = _q(plan.env_file().owner)
     merged = next(f for f in plan.files if f.merge)
     state = merged.path.rsplit("/", 1)[0]
     home = state.rsplit("/", 1)[0]

@@ -119,7 +119,7 @@ def still_pending(c: HostChanges) -> str:
 
 
 def _account(plan: HostPlan) -> tuple[str, str]:
-    env = next(f for f in plan.files if f.sensitive)
+    env = plan.env_file()
     return env.owner, env.group
 
 
