@@ -311,6 +311,17 @@ def env_keys_not_reserved(ctx: Context) -> Iterator[Finding]:
 
 
 @rule
+def redis_socket_path_fits(ctx: Context) -> Iterator[Finding]:
+    from openclaw.compile import llm_gateway
+    socket = llm_gateway.redis_url(str(ctx.get("service", "root"))).removeprefix("unix://")
+    redis = ctx.get("llm_gateway", "enabled") and ctx.get("caching", "exact", "enabled")
+    if redis and len(socket.encode()) > 107:
+        yield ctx.at(("service", "root"), f"the LLM gateway's Redis socket ({socket}) would be "
+                     f"{len(socket.encode())} bytes long; a unix socket path has at most 107: "
+                     "choose a shorter service.root", "R023")
+
+
+@rule
 def redis_port_unused(ctx: Context) -> Iterator[Finding]:
     where = ("llm_gateway", "redis", "port")
     raw = ctx.doc.data.get("llm_gateway") if isinstance(ctx.doc.data, dict) else None
