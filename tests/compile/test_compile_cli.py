@@ -44,7 +44,7 @@ def test_compile_twice_identical_with_manifest(tmp_path: Path) -> None:
     assert (llm["mode"], llm["owner"], llm["sensitive"]) == ("0600", "root", True)
     llm_env = (tmp_path / "a/us-east/agent-use1-01.example.com/opt/openclaw/config/"
                "llm-gateway.env").read_text()
-    assert [x.split("=")[0] for x in llm_env.splitlines() if "=" in x] == [
+    assert [x.split("=")[0] for x in llm_env.splitlines() if not x.startswith("#")] == [
         "LITELLM_MASTER_KEY", "MINIMAX_API_KEY", "OPENROUTER_API_KEY"]
     content = (tmp_path / "a/us-east/agent-use1-01.example.com/opt/openclaw/config/.env")
     assert hashlib.sha256(content.read_bytes()).hexdigest() == env["sha256"]
