@@ -49,3 +49,9 @@ def test_reference_hosts_get_the_tool_settings() -> None:
     doc = json.loads(plan.file("/opt/openclaw/state/openclaw/openclaw.json").content)
     assert doc["tools"]["exec"] == {"security": "deny", "ask": "off"}
     assert doc["logging"]["redactPatterns"][0].startswith(r"\bapi_key")
+
+
+def test_a_pinned_gateway_never_updates_itself_nor_fetches_the_model_catalog() -> None:
+    doc = documents.openclaw_managed(config("limited"), "/logs")
+    assert doc["update"] == {"checkOnStart": False, "auto": {"enabled": False}}
+    assert doc["models"]["catalogRefresh"] == {"enabled": False}

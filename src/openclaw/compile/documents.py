@@ -83,16 +83,18 @@ def openclaw_managed(cfg: Config, log_dir: str) -> dict[str, Any]:
                     "file": f"{log_dir}/openclaw.log",
                     **({"redactPatterns": redact_patterns(cfg.safety.filter_sensitive)}
                        if cfg.safety.filter_sensitive else {})},
-        # The version is pinned by openclaw.yaml: OpenClaw must not update itself.
+        # The version is pinned by openclaw.yaml: OpenClaw must not update itself, nor fetch
+        # its hosted model catalog (a lookup of catalog.openclaw.ai at every start).
         "update": {"checkOnStart": False, "auto": {"enabled": False}},
+        "models": {"catalogRefresh": {"enabled": False}},
     }
     doc["tools"] = tool_policy(cfg)
     approvals = approval_route(cfg, doc["tools"])
     if approvals:
         doc["channels"] = approvals
     if cfg.llm_gateway.enabled:
-        doc["models"] = {"providers": {cfg.llm_gateway.provider:
-                                       llm_gateway.openclaw_provider(cfg)}}
+        doc["models"]["providers"] = {cfg.llm_gateway.provider:
+                                      llm_gateway.openclaw_provider(cfg)}
     return doc
 
 
