@@ -4,6 +4,7 @@ a Redis lock held by another host makes it wait its turn."""
 
 from __future__ import annotations
 
+import base64
 import os
 import subprocess
 from collections.abc import Iterator
@@ -15,7 +16,8 @@ from tests.hosts.nspawn import Container
 from tests.integration.conftest import OPENCLAW, one_host
 
 pytestmark = pytest.mark.integration
-SECRETS = {"OCTEST_QUEUE_URL": "postgresql://scaler:canary-pg-Wq4@127.0.0.1/queue",
+# A password with '@', '&' and '%' (percent-encoded in the URL), as the security review used.
+SECRETS = {"OCTEST_QUEUE_URL": "postgresql://scaler:c%40n%26ry%25canary-pg-Wq4@127.0.0.1/queue",
            "OCTEST_LOCK_URL": "redis://127.0.0.1:6379/0",
            "OCTEST_GATEWAY_TOKEN": "canary-gateway-Rk8Jd2"}
 CONFIG = """version: 1
@@ -50,7 +52,8 @@ deployment:
   regions:
     - {name: alpha, weight: 1.0}
 """
-SQL = ("CREATE ROLE scaler LOGIN PASSWORD 'canary-pg-Wq4'", "CREATE DATABASE queue OWNER scaler")
+SQL = ("CREATE ROLE scaler LOGIN PASSWORD 'c@n&ry%canary-pg-Wq4'",
+       "CREATE DATABASE queue OWNER scaler")
 TABLE = ("CREATE TABLE task_queue (id serial PRIMARY KEY, status text NOT NULL); "
          "GRANT SELECT ON task_queue TO scaler;")
 
@@ -84,6 +87,11 @@ def test_workers_follow_the_queue_depth(host: tuple[Container, Path, Path]) -> N
         return sorted(sh("systemctl list-units --state=active --no-legend --plain "
                          "'openclaw-worker@*' | awk '{print $1}'").split())
 
+    # The real psql, behind a wrapper that records the arguments root's autoscaler gives it.
+    wrapper = ('#!/bin/sh\n[ "$(id -u)" = 0 ] && printf "%s\\n" "$@" '
+               '>>/opt/openclaw/autoscale/psql-argv 2>/dev/null\nexec /usr/bin/psql "$@"\n')
+    sh(f"echo {base64.b64encode(wrapper.encode()).decode()} | base64 -d >/usr/local/bin/psql "
+       "&& chmod 755 /usr/local/bin/psql")
     sh("systemctl start postgresql redis-server")
     for statement in SQL:  # CREATE DATABASE cannot share a transaction
         psql(statement)
@@ -118,3 +126,6 @@ def test_workers_follow_the_queue_depth(host: tuple[Container, Path, Path]) -> N
     assert run() == [w.format(1), w.format(2)]
     # The database password never reached a command line or the journal.
     assert "canary-pg-Wq4" not in sh("journalctl --no-pager -u openclaw-autoscale.service")
+    argv = sh("cat /opt/openclaw/autoscale/psql-argv")
+    assert "SELECT" in argv  # the wrapper saw every run's psql
+    assert "canary-pg-Wq4" not in argv and "127.0.0.1" not in argv and "-d" not in argv.split()
