@@ -60,6 +60,8 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
         "trap 'rm -f \"$t\"; rm -rf \"$v\" \"$w\"; exit 129' HUP INT TERM",
         _lock_check(plan, token),
         "step() { printf 'STEP\\t%s\\n' \"$*\"; }",
+        # sha FILE: its sha256, empty when absent (the compare-and-swap of merged files).
+        "sha() { if [ -f \"$1\" ]; then sha256sum <\"$1\" | cut -c1-64; fi; }",
         f"CHANGED={_q(CHANGED_SINCE_PLAN)}",
         f"WRITE_AS={_q(WRITE_AS)}",
         f"READ_NOFOLLOW={_q(READ_NOFOLLOW)}",
@@ -112,8 +114,7 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
         "  fi",
         # A merged file ($7: x + its sha256 at plan time) is compared again right before
         # the rename: its program may have rewritten it while the check ran.
-        "  if [ -n \"${7:-}\" ] && [ \"x$(if [ -f \"$2\" ]; then sha256sum <\"$2\" | "
-        "cut -c1-64; fi)\" != \"$7\" ]; then",
+        "  if [ -n \"${7:-}\" ] && [ \"x$(sha \"$2\")\" != \"$7\" ]; then",
         "    rm -f \"$t\"; echo \"$2 $CHANGED\" >&2; exit 1",
         "  fi",
         "  mv -f \"$t\" \"$2\"",
@@ -153,9 +154,8 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
         # Merged against the copy read at plan time: if its program rewrote it since, stop
         # before anything is written rather than lose what it wrote.
         target = _q(plan.target(path))
-        now = f"$(if [ -f {target} ]; then sha256sum <{target} | cut -c1-64; fi)"
         lines.append(f"nolink {target}")
-        lines.append(f"[ \"{now}\" = {_q(sha)} ] || "
+        lines.append(f"[ \"$(sha {target})\" = {_q(sha)} ] || "
                      f"{{ echo {target} \"$CHANGED\" >&2; exit 1; }}")
     for account in changes.accounts:
         kind, name = account.split(" ", 1)
