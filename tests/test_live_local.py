@@ -56,7 +56,7 @@ def test_local_plan_apply_plan_converges(tmp_path: Path) -> None:
     r = run(cwd, "apply", "--yes")
     assert r.returncode == 0, r.stdout + r.stderr
     assert "apply: 2 changed, 0 unchanged, 0 failed" in r.stdout
-    env = tmp_path / "hosts/demo-us-east-1/opt/openclaw/config/.env"
+    env = tmp_path / "hosts/demo-us-east-1/opt/openclaw/config/llm-gateway.env"
     assert oct(env.stat().st_mode & 0o777) == "0o600"
     assert "MINIMAX_API_KEY=local-canary-minimax-Qw3" in env.read_text()
     r = run(cwd, "plan")
@@ -72,7 +72,7 @@ def test_markdown_plan_is_a_pr_comment(tmp_path: Path) -> None:
     r = run(cwd, "plan", "--format", "markdown")
     assert r.returncode == 2
     assert r.stdout.startswith("### openclaw plan: 2 host(s), 2 with changes")
-    assert "| us-east | demo-us-east-1 | 34 | 0 | 0 | 0 | changes |" in r.stdout
+    assert "| us-east | demo-us-east-1 | 37 | 0 | 0 | 0 | changes |" in r.stdout
     assert r.stdout.count("<details>") == 2 and "```diff" in r.stdout
     assert "openclaw:" not in r.stdout  # progress goes to stderr only in text mode
 

@@ -33,7 +33,7 @@ def test_pyinfra_cli_applies_the_plan_then_changes_nothing(tmp_path: Path) -> No
     r = deploy(tmp_path)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "openclaw: install files and run unit steps" in r.stdout + r.stderr
-    env = tmp_path / "host/opt/openclaw/config/.env"
+    env = tmp_path / "host/opt/openclaw/config/llm-gateway.env"
     assert "MINIMAX_API_KEY=cli-canary-mm-7Hq" in env.read_text()
     assert oct(env.stat().st_mode & 0o777) == "0o600"
     assert not any((tmp_path / "host/run/openclaw").iterdir())  # lock released

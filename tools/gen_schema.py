@@ -414,6 +414,9 @@ PROPS: J = {
                      "circuit_breaker, caching and per-provider budgets on every model "
                      "request; OpenClaw reaches its models through it.", False),
         "port": d(PORT, "Loopback port of the proxy.", 4000),
+        "user": d(NAME, "Account the proxy and its Redis run as, apart from the agent's: "
+                  "the agent cannot read the provider keys from the proxy's environment or "
+                  "memory, nor the cache and the budget counters.", "openclaw-llm"),
         "master_key_env": d(ENVNAME, "The .env key holding the proxy's master key; "
                             "OpenClaw sends it (openclaw.json refers to it by name). Without "
                             "it the proxy accepts any local caller."),
@@ -434,7 +437,7 @@ PROPS: J = {
             "port": d(PORT, "Loopback port of the gateway's own Redis (cache, cooldowns, "
                       "budget counters).", 6390),
             "persistence": d(BOOL, "Keep Redis data across restarts (append-only file "
-                             "under the state directory).", False),
+                             "under redis).", False),
         }),
     }, title="LLM gateway", desc="The request-path enforcer (LLM-GATEWAY-NOTES.md)."),
     "caching": obj({

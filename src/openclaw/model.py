@@ -152,6 +152,7 @@ class LLMGateway:
     python: str
     redis_port: int
     redis_persistence: bool
+    user: str = "openclaw-llm"
 
     @property
     def provider(self) -> str:
@@ -426,7 +427,8 @@ def build(d: dict[str, Any]) -> Config:
         llm_gateway=LLMGateway(lgw["enabled"], lgw["port"], lgw.get("master_key_env"),
                                lgw["install"]["method"], lgw["install"]["version"],
                                lgw["install"].get("wheels"), lgw["install"]["python"],
-                               lgw["redis"]["port"], lgw["redis"]["persistence"]),
+                               lgw["redis"]["port"], lgw["redis"]["persistence"],
+                               lgw["user"]),
         security=Security(sec["level"], tuple(
             PermissionLevel(p["level"], _s(p.get("allowed")), p.get("description", ""))
             for p in sec.get("permission_model") or ()),

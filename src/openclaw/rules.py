@@ -322,13 +322,30 @@ def redis_socket_path_fits(ctx: Context) -> Iterator[Finding]:
 
 
 @rule
+def accounts_apart(ctx: Context) -> Iterator[Finding]:
+    """The LLM gateway's account exists to keep the provider keys from the agent's."""
+    user = ctx.get("llm_gateway", "user")
+    if ctx.get("llm_gateway", "enabled") and user in (ctx.get("service", "user"),
+                                                      ctx.get("service", "group")):
+        yield ctx.at(("llm_gateway", "user"), f"llm_gateway.user {user!r} is the agent's own "
+                     "account: the agent could read the provider keys from the proxy; choose "
+                     "another name", "R024")
+    for where in (("service", "user"), ("service", "group"), ("llm_gateway", "user")):
+        name = ctx.get(*where)
+        if isinstance(name, str) and len(name) > 32:
+            yield ctx.at(where, f"{'.'.join(where)} is {len(name)} characters long; system "
+                         "account names have at most 32", "R024")
+
+
+@rule
 def redis_port_unused(ctx: Context) -> Iterator[Finding]:
     where = ("llm_gateway", "redis", "port")
     raw = ctx.doc.data.get("llm_gateway") if isinstance(ctx.doc.data, dict) else None
     redis = raw.get("redis") if isinstance(raw, dict) else None
     if isinstance(redis, dict) and "port" in redis:
-        yield ctx.at(where, "no effect: the LLM gateway's Redis listens on a unix socket only "
-                     "the service account can reach (state/redis/redis.sock), no TCP port",
+        yield ctx.at(where, "no effect: the LLM gateway's Redis listens on a unix socket that "
+                     "only its own account can reach (redis/redis.sock), "
+                     "no TCP port",
                      "W011", severity=WARNING)
 
 

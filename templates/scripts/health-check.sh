@@ -34,11 +34,11 @@ alert() { "$ALERT_CMD" "$@" || log "alert command failed: $*"; }
 # --- probes and retries -------------------------------------------------------------------
 
 # probe_once URL TIMEOUT KEYENV: prints "CODE SECONDS"; CODE is the HTTP status, "timeout",
-# or "000" when nothing answered.
+# or "000" when nothing answered. KEYENV "-": the LLM gateway holds the key, none is sent.
 probe_once() {
   local conf out rc
   conf="url = $(curl_quote "$1")"
-  if [ -n "$3" ] && [ -n "${!3:-}" ]; then
+  if [ -n "$3" ] && [ "$3" != - ] && [ -n "${!3:-}" ]; then
     conf+=$'\n'"header = $(curl_quote "Authorization: Bearer ${!3}")"
   fi
   out=$(printf '%s\n' "$conf" | curl -sS -o /dev/null -w '%{http_code} %{time_total}' \
@@ -83,6 +83,8 @@ probe() {
     read -r CODE LATENCY < <(probe_once "$1" "$2" "$3")
     ATTEMPTS=$attempt
     case $CODE in [23]??) return 0 ;; esac
+    # Probed without its key (the LLM gateway's): refusing the missing key is an answer.
+    if [ "$3" = - ]; then case $CODE in 401 | 403) return 0 ;; esac; fi
     retryable "$CODE" || return 1
     [ "$attempt" -lt "$4" ] || return 1
     pause "$delay"
@@ -247,10 +249,10 @@ if [ -n "$AUDIT_HITS_FILE" ] && read -r a_total a_when a_user a_comm <"$AUDIT_HI
 then
   a_seen=$(cat "$AUDIT_SEEN_FILE" 2>/dev/null || echo 0)
   if [ "${a_total:-0}" -gt "${a_seen:-0}" ] 2>/dev/null; then
-    alert fire secrets-access critical "the .env on $HOST_NAME ($REGION) was accessed by ${a_user:-?} (${a_comm:-?}) at $(date -u -d "@${a_when:-0}" +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || echo "${a_when:-?}"); $((a_total - a_seen)) new access(es)"
+    alert fire secrets-access critical "the .env files on $HOST_NAME ($REGION) was accessed by ${a_user:-?} (${a_comm:-?}) at $(date -u -d "@${a_when:-0}" +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || echo "${a_when:-?}"); $((a_total - a_seen)) new access(es)"
     printf '%s\n' "$a_total" | write_atomic "$AUDIT_SEEN_FILE" || log "cannot write $AUDIT_SEEN_FILE"
   fi
-  record audit ok "${a_total:-0} non-root access(es) to the .env"
+  record audit ok "${a_total:-0} non-root access(es) to the .env files"
 fi
 
 DISK_PCT=$(df -P "$ROOT" 2>/dev/null | awk 'NR == 2 { sub("%", "", $5); print $5 }')

@@ -55,3 +55,46 @@ def test_usage_errors_are_exit_64(world: World) -> None:
     host = world.host()
     assert host.run("alert.sh", 1, "fire", "only-key").returncode == 64
     assert host.run("alert.sh", 1, "bogus").returncode == 64
+
+
+def test_a_failed_delivery_is_retried_and_does_not_start_the_window(world: World) -> None:
+    """A delivery that failed was recorded as sent: a webhook answering 503 at T0 kept the
+    alerts of +300 s and +3000 s back."""
+    host = world.host()  # deduplication_window: 1h
+    token = "/bot111:behaviour-token/sendMessage"
+    t = 8_000_000
+    world.telegram.set(token, 503)
+    host.run("alert.sh", t, "fire", "gateway-down", "critical", "gateway down")
+    assert world.messages() == ["[critical] gateway down"]  # tried, refused
+    world.telegram.set(token, 200)
+    host.run("alert.sh", t + 300, "fire", "gateway-down", "critical", "gateway down")
+    assert world.messages() == ["[critical] gateway down"] * 2  # retried: delivered now
+    host.run("alert.sh", t + 600, "fire", "gateway-down", "critical", "gateway down")
+    assert len(world.messages()) == 2  # the window starts at the delivery
+    log = (host.root / "logs/alerts.log").read_text()
+    assert "FAILED gateway-down (firing) via telegram" in log
+
+
+def test_a_worse_state_under_the_same_key_is_news(world: World) -> None:
+    """DEGRADED then MINIMAL: same key, same severity, but a different state, so sent."""
+    host = world.host()
+    t = 9_000_000
+    host.run("alert.sh", t, "fire", "degradation", "warning", "box is DEGRADED", "DEGRADED")
+    host.run("alert.sh", t + 60, "fire", "degradation", "warning", "box is MINIMAL", "MINIMAL")
+    host.run("alert.sh", t + 120, "fire", "degradation", "warning", "box is MINIMAL",
+             "MINIMAL")
+    assert world.messages() == ["[warning] box is DEGRADED", "[warning] box is MINIMAL"]
+
+
+def test_a_mode_change_from_degraded_to_minimal_alerts(world: World) -> None:
+    host = world.host(extra="degradation:\n  triggers:\n    high_latency: '> 0.2s p99'\n")
+    world.gateway.set("/healthz", 200, delay=0.4)
+    host.health(1_000_000)
+    assert host.report()["mode"] == "DEGRADED"
+    world.provider.set("/v1/models", 500)
+    for t in (1_000_060, 1_000_120, 1_000_180):  # the provider's breaker opens
+        host.health(t)
+    assert host.report()["mode"] == "MINIMAL"
+    modes = [m for m in world.messages() if " is DEGRADED" in m or " is MINIMAL" in m]
+    assert [m.split(":")[0] for m in modes] == ["[warning] box is DEGRADED",
+                                               "[critical] box is MINIMAL"]

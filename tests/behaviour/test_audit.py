@@ -36,7 +36,8 @@ def stub_ausearch(bindir: Path, records: list[str], log: Path) -> None:
 def test_non_root_access_alerts_once(world: World) -> None:
     host = world.host(world.text().replace("secrets:\n  env:", AUDIT))
     rules = Path(host.plan.target("/etc/audit/rules.d/openclaw.rules")).read_text()
-    assert f"-w {host.root}/config/.env -p rwa -k openclaw-secrets" in rules
+    for env in ("gateway", "checks", "workers"):  # every unit's own environment file
+        assert f"-w {host.root}/config/{env}.env -p rwa -k openclaw-secrets" in rules
     calls = world.tmp / "ausearch.calls"
     stub_ausearch(host.bin, [RECORDS["root"], RECORDS["milkbot"]], calls)
     t = 7_000_000
@@ -47,9 +48,9 @@ def test_non_root_access_alerts_once(world: World) -> None:
 
     host.health(t + 10)
     alerts = [m for m in world.messages() if ".env" in m]
-    assert alerts == ["[critical] the .env on box (lab) was accessed by milkbot (cat) at "
+    assert alerts == ["[critical] the .env files on box (lab) was accessed by milkbot (cat) at "
                       "1970-03-23T00:26:40Z; 1 new access(es)"]
-    assert {"name": "audit", "status": "ok", "detail": "1 non-root access(es) to the .env"} \
+    assert {"name": "audit", "status": "ok", "detail": "1 non-root access(es) to the .env files"} \
         in host.report()["checks"]
 
     # Nothing new: no second alert; root's reads never count.

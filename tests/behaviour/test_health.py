@@ -87,3 +87,16 @@ def test_a_gateway_still_starting_is_not_a_readiness_failure(world: World) -> No
                                            b'"uptimeMs":3600000}')
     host.health(1_000_100)
     assert host.check("readiness")["status"] == "fail"
+
+
+def test_memory_figures_are_right_above_2_gib(world: World) -> None:
+    """mawk's printf %d stops at 2^31 - 1: on a host with more than 2 GiB every figure read
+    2147483647 and memory_usage could never fire. Bash's own 64-bit arithmetic is used."""
+    host = world.host(world.text().replace('memory_usage: "> 100%"', 'memory_usage: "> 90%"'))
+    meminfo = world.tmp / "meminfo"
+    meminfo.write_text("MemTotal:       67108864 kB\nMemFree:         1048576 kB\n"
+                       "MemAvailable:    3145728 kB\n")
+    host.health(1_000_000, env={"OPENCLAW_MEMINFO": str(meminfo)})
+    assert host.check("memory")["detail"] == "3221225472 bytes available"
+    # 61 of 64 GiB in use: over 90%.
+    assert any(m.startswith("[warning] memory use 0.953") for m in world.messages())

@@ -29,25 +29,33 @@ def digest(root: Path) -> str:
 
 def test_compile_twice_identical_with_manifest(tmp_path: Path) -> None:
     r = compile_to(tmp_path / "a")
-    assert r.returncode == 0 and "compiled 6 host(s), 204 files" in r.stderr
+    assert r.returncode == 0 and "compiled 6 host(s), 222 files" in r.stderr
     assert compile_to(tmp_path / "b").returncode == 0
     assert compile_to(tmp_path / "a").returncode == 0  # replaces its own earlier tree
     assert digest(tmp_path / "a") == digest(tmp_path / "b")
     manifest = json.loads((tmp_path / "a/manifest.json").read_text())
     host = manifest["hosts"][0]
     assert (host["host"], host["region"]) == ("agent-use1-01.example.com", "us-east")
-    env = next(f for f in host["files"] if f["path"] == "/opt/openclaw/config/.env")
-    assert (env["mode"], env["owner"], env["sensitive"]) == ("0600", "milkbot", True)
-    # The LLM gateway's keys alone, in a file of root's (systemd reads it for the unit).
-    llm = next(f for f in host["files"]
-               if f["path"] == "/opt/openclaw/config/llm-gateway.env")
-    assert (llm["mode"], llm["owner"], llm["sensitive"]) == ("0600", "root", True)
-    llm_env = (tmp_path / "a/us-east/agent-use1-01.example.com/opt/openclaw/config/"
-               "llm-gateway.env").read_text()
-    assert [x.split("=")[0] for x in llm_env.splitlines() if not x.startswith("#")] == [
-        "LITELLM_MASTER_KEY", "MINIMAX_API_KEY", "OPENROUTER_API_KEY"]
-    content = (tmp_path / "a/us-east/agent-use1-01.example.com/opt/openclaw/config/.env")
-    assert hashlib.sha256(content.read_bytes()).hexdigest() == env["sha256"]
+    # One environment file per consumer, each root's (systemd reads it before it drops
+    # privileges) and holding only the keys its units use: no provider key outside the LLM
+    # gateway's.
+    config = tmp_path / "a/us-east/agent-use1-01.example.com/opt/openclaw/config"
+    expected = {
+        "llm-gateway": ["LITELLM_MASTER_KEY", "MINIMAX_API_KEY", "OPENROUTER_API_KEY"],
+        "gateway": ["GATEWAY_AUTH_TOKEN", "LITELLM_MASTER_KEY"],
+        "checks": ["GATEWAY_AUTH_TOKEN", "LITELLM_MASTER_KEY", "TELEGRAM_BOT_TOKEN",
+                   "TELEGRAM_CHAT_ID"],
+        "workers": ["DATABASE_URL", "GATEWAY_AUTH_TOKEN", "QUEUE_REDIS_URL"],
+        "autoscale": ["DATABASE_URL", "QUEUE_REDIS_URL"]}
+    for name, keys in expected.items():
+        entry = next(f for f in host["files"]
+                     if f["path"] == f"/opt/openclaw/config/{name}.env")
+        assert (entry["mode"], entry["owner"], entry["sensitive"]) == ("0600", "root", True)
+        content = (config / f"{name}.env").read_bytes()
+        assert hashlib.sha256(content).hexdigest() == entry["sha256"]
+        assert sorted(x.split("=")[0] for x in content.decode().splitlines()
+                      if not x.startswith("#")) == keys, name
+    assert not (config / ".env").exists()
     assert [u["name"] for u in host["units"]] == [
         "openclaw-redis.service", "openclaw-llm-gateway.service", "openclaw-gateway.service",
         "openclaw-worker@1.service", "openclaw-worker@2.service",
@@ -84,7 +92,7 @@ def test_no_secret_is_resolved_offline(tmp_path: Path) -> None:
     for p in (tmp_path / "t").rglob("*"):
         if p.is_file():
             assert canary.encode() not in p.read_bytes()
-    env_file = next((tmp_path / "t").rglob(".env")).read_text()
+    env_file = next((tmp_path / "t").rglob("llm-gateway.env")).read_text()
     assert "MINIMAX_API_KEY=<env:MINIMAX_API_KEY>" in env_file
 
 

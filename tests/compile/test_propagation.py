@@ -42,7 +42,7 @@ CHANGES = [
      {CONF + "budget-check.conf", CONF + "failover.json"}),
     ("    OPENROUTER_API_KEY: {env: OPENROUTER_API_KEY}",
      "    OPENROUTER_API_KEY: {file: /etc/openclaw/secrets/openrouter}",
-     {CONF + ".env", CONF + "llm-gateway.env"}),
+     {CONF + "llm-gateway.env"}),  # the provider keys are the LLM gateway's alone
 ]
 
 

@@ -51,7 +51,8 @@ class Gateway:
         self.tmp, self.secrets = tmp, secrets
         self.procs: list[subprocess.Popen[bytes]] = []
         self.port = self.cfg.llm_gateway.port
-        self.redis_socket = self.plan.target(f"{self.cfg.service.root}/state/redis/redis.sock")
+        self.redis_socket = self.plan.target(
+            f"{self.cfg.service.root}/redis/redis.sock")
 
     def environment(self) -> dict[str, str]:
         """What systemd gives the unit: its EnvironmentFile's keys and its Environment=."""

@@ -208,8 +208,8 @@ def test_redis_is_reachable_only_through_the_service_accounts_socket(
     gw.start()
     assert gw.ask("primary", "cache me")[0] == 200
     assert stat.S_IMODE(os.stat(gw.redis_socket).st_mode) == 0o700
-    redis_dir = next(d for d in gw.plan.directories if d.path.endswith("/state/redis"))
-    assert redis_dir.mode == 0o700  # the socket's directory: the service account's alone
+    redis_dir = next(d for d in gw.plan.directories if d.path.endswith("/redis"))
+    assert (redis_dir.mode, redis_dir.owner) == (0o700, gw.cfg.llm_gateway.user)  # its alone
     with pytest.raises(ConnectionRefusedError):  # no TCP port, not even on loopback
         socket.create_connection(("127.0.0.1", tcp_port), timeout=2).close()
     with socket.socket(socket.AF_UNIX) as s:  # the cache and counters live behind the socket

@@ -24,7 +24,7 @@ def test_fresh_hosts_plan_apply_converge_and_change(fleet: Fleet, tmp_path: Path
     doc = json.loads(r.stdout)
     assert [h["host"] for h in doc["hosts"]] == ["node1", "node2", "node3"]
     for h in doc["hosts"]:
-        assert {f["action"] for f in h["files"]} == {"create"} and len(h["files"]) == 23
+        assert {f["action"] for f in h["files"]} == {"create"} and len(h["files"]) == 25
         assert h["accounts"] == ["group milkbot", "user milkbot"]
         assert h["daemon_reload"] is True
         assert [u["name"] for u in h["units"] if u["enable"] and u["start"]] == UNITS
@@ -35,14 +35,14 @@ def test_fresh_hosts_plan_apply_converge_and_change(fleet: Fleet, tmp_path: Path
 
     for i in range(3):
         listing = fleet.sh(i, "stat -c '%n %a %U %G' /opt/openclaw/config/* "
-                              "/opt/openclaw/config/.env /opt/openclaw/scripts/* "
-                              "/etc/systemd/system/openclaw-*")
+                              "/opt/openclaw/scripts/* /etc/systemd/system/openclaw-*")
         modes = {line.split()[0]: line.split()[1:] for line in listing.splitlines()}
-        assert modes["/opt/openclaw/config/.env"] == ["600", "milkbot", "milkbot"]
+        for env in ("gateway", "checks", "workers"):  # each unit's own, root's
+            assert modes[f"/opt/openclaw/config/{env}.env"] == ["600", "root", "root"]
         assert modes["/opt/openclaw/config/failover.json"] == ["640", "root", "milkbot"]
         assert modes["/opt/openclaw/scripts/health-check.sh"] == ["755", "root", "root"]
         assert modes["/etc/systemd/system/openclaw-gateway.service"] == ["644", "root", "root"]
-        assert len(modes) == 20
+        assert len(modes) == 22
         states = fleet.sh(i, "systemctl is-enabled " + " ".join(UNITS) + "; systemctl "
                              "is-active " + " ".join(UNITS)).split()
         assert states == ["enabled"] * 6 + ["active"] * 6
@@ -54,8 +54,10 @@ def test_fresh_hosts_plan_apply_converge_and_change(fleet: Fleet, tmp_path: Path
         assert '"ready":true' in fleet.sh(i, "curl -s http://127.0.0.1:18789/readyz")
         pid = fleet.sh(i, "systemctl show -p MainPID --value openclaw-gateway.service").strip()
         assert fleet.sh(i, f"ps -o user= -p {pid}").split() == ["milkbot"]
-        env_file = fleet.sh(i, "cat /opt/openclaw/config/.env")
+        # Without an LLM gateway the agent calls its provider itself: the key is its own.
+        env_file = fleet.sh(i, "cat /opt/openclaw/config/gateway.env")
         assert f"PRIMARY_API_KEY={CANARIES['OCTEST_PRIMARY_API_KEY']}" in env_file
+        assert "PRIMARY_API_KEY" not in fleet.sh(i, "cat /opt/openclaw/config/workers.env")
 
     r = fleet.openclaw("plan")
     assert r.returncode == 0, r.stdout
@@ -110,7 +112,8 @@ def test_no_secret_in_any_output(fleet: Fleet, tmp_path: Path) -> None:
     # The rotation itself is visible, by key only.
     assert "~ PRIMARY_API_KEY (value changed)" in runs[0].stdout
     assert runs[-2].returncode == 0 and runs[-1].returncode == 0
-    assert rotated["OCTEST_PRIMARY_API_KEY"] in fleet.sh(0, "cat /opt/openclaw/config/.env")
+    assert rotated["OCTEST_PRIMARY_API_KEY"] in fleet.sh(0, "cat /opt/openclaw/config/"
+                                                         "gateway.env")
 
 
 def test_unreachable_host_is_reported_and_the_others_applied(fleet: Fleet,
@@ -127,7 +130,7 @@ def test_unreachable_host_is_reported_and_the_others_applied(fleet: Fleet,
     assert re.search(r"apply: 3 changed, 0 unchanged, 1 failed", r.stdout)
     r = fleet.openclaw("plan", config=changed, inventory=inv)
     assert r.returncode == 1 and "error: cannot connect" in r.stdout
-    assert re.search(r"beta\s+node3\s+0\s+0\s+23\s+0\s+in sync", r.stdout)
+    assert re.search(r"beta\s+node3\s+0\s+0\s+25\s+0\s+in sync", r.stdout)
 
 
 def test_concurrent_apply_is_refused_and_stale_lock_taken_over(fleet: Fleet) -> None:

@@ -1,7 +1,8 @@
 """The LLM gateway on a real systemd host: bootstrap installs LiteLLM (pinned) into its own
 virtualenv from wheels the controller uploads (the host has no package index), the proxy
-and its Redis run under systemd as the service user, listen on loopback only, and a request
-through the gateway reaches the (fake) provider with the key from the .env; OpenClaw's own
+and its Redis run under systemd as an account of their own, listen on loopback only, and a
+request through the gateway reaches the (fake) provider with the key from the LLM gateway's
+own environment file, which no process of the agent's account can read; OpenClaw's own
 openclaw.json points at the gateway and keeps what OpenClaw wrote."""
 
 from __future__ import annotations
@@ -114,16 +115,37 @@ def test_bootstrap_installs_and_runs_the_gateway(host: tuple[Container, Path, Pa
     venv = "/opt/openclaw/llm-gateway/litellm-1.108.7"
     assert sh("readlink /opt/openclaw/llm-gateway/current").strip() == venv
     assert "Version: 1.108.7" in sh(f"{venv}/bin/pip show litellm")
+    pids = {}
     for unit in ("openclaw-llm-gateway.service", "openclaw-redis.service"):
         shown = sh(f"systemctl show -p ActiveState -p User {unit}").split()
-        assert sorted(shown) == ["ActiveState=active", "User=milkbot"], \
+        assert sorted(shown) == ["ActiveState=active", "User=openclaw-llm"], \
             sh(f"journalctl --no-pager -n 40 -u {unit}")
-        pid = sh(f"systemctl show -p MainPID --value {unit}").strip()
-        assert sh(f"ps -o user= -p {pid}").strip() == "milkbot"
+        pids[unit] = sh(f"systemctl show -p MainPID --value {unit}").strip()
+        assert sh(f"ps -o user= -p {pids[unit]}").strip() == "openclaw-llm"
+    # The agent's account holds no provider key: not in any file it can read, not in the
+    # environment of any of its units, and not from the proxy's own process.
+    provider_key = SECRETS["OCTEST_PROVIDER_KEY"]
+    assert provider_key in sh(f"tr '\\0' '\\n' </proc/{pids['openclaw-llm-gateway.service']}"
+                              "/environ")
+    for env in ("gateway", "checks", "workers", "llm-gateway"):
+        assert sh(f"stat -c '%a %U' /opt/openclaw/config/{env}.env").strip() == "600 root"
+    assert sh("test -e /opt/openclaw/config/.env && echo shared || echo none").strip() == "none"
+    as_agent = sh(
+        "runuser -u milkbot -- sh -c 'cat /opt/openclaw/config/*.env; "
+        f"cat /proc/{pids['openclaw-llm-gateway.service']}/environ; "
+        "for p in $(pgrep -u milkbot); do cat /proc/$p/environ; done' 2>&1 || true")
+    assert "Permission denied" in as_agent and provider_key not in as_agent
+    for unit in ("openclaw-gateway.service", "openclaw-worker@1.service",
+                 "openclaw-health-check.service", "openclaw-budget-check.service"):
+        pid_env = sh(f"systemctl show -p EnvironmentFiles --value {unit}")
+        files = [w for w in pid_env.split() if w.startswith("/")]
+        assert files and "llm-gateway.env" not in " ".join(files), (unit, pid_env)
+        assert provider_key not in sh(f"cat {' '.join(files)}")
     # Loopback only: nothing of the gateway's listens on another address.
     listening = sh("ss -Hltn")
     assert "127.0.0.1:4000" in listening and ":6390" not in listening  # Redis: no TCP
-    assert sh("stat -c '%U %a' /opt/openclaw/state/redis/redis.sock").strip() == "milkbot 700"
+    assert sh("stat -c '%U %a' /opt/openclaw/redis/redis.sock").strip() == \
+        "openclaw-llm 700"
     assert "0.0.0.0:4000" not in listening and "*:4000" not in listening
 
     ask = ("curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' "
@@ -132,11 +154,14 @@ def test_bootstrap_installs_and_runs_the_gateway(host: tuple[Container, Path, Pa
            "\"content\": \"hi\"}]}' http://127.0.0.1:4000/v1/chat/completions")
     assert sh(ask) == "200"
     assert sh(ask) == "200"  # the second one from Redis
-    assert sh("redis-cli -s /opt/openclaw/state/redis/redis.sock --scan --pattern "
+    assert sh("redis-cli -s /opt/openclaw/redis/redis.sock --scan --pattern "
               "'openclaw:*' | wc -l").strip() != "0"
-    # Another local user reaches neither the socket nor the cache behind it.
-    assert "Permission denied" in sh("runuser -u nobody -- redis-cli -s "
-                                     "/opt/openclaw/state/redis/redis.sock PING 2>&1 || true")
+    # Another local user, the agent's account included, reaches neither the socket nor the
+    # cache, counters and cooldowns behind it.
+    for user in ("nobody", "milkbot"):
+        assert "Permission denied" in sh(f"runuser -u {user} -- redis-cli -s "
+                                         "/opt/openclaw/redis/redis.sock PING "
+                                         "2>&1 || true")
 
     doc = json.loads(sh("cat /opt/openclaw/state/openclaw/openclaw.json"))
     assert doc["channels"] == {"telegram": {"botToken": "1:own-canary"}}
@@ -162,8 +187,9 @@ def test_bootstrap_installs_and_runs_the_gateway(host: tuple[Container, Path, Pa
     # secrets.audit: the rule file in place (no auditd in a container to load it), the root
     # audit check runs in its sandbox and says auditd is missing.
     assert sh("stat -c '%a %U' /etc/audit/rules.d/openclaw.rules").strip() == "640 root"
-    assert "-w /opt/openclaw/config/.env -p rwa -k openclaw-secrets" in sh(
-        "cat /etc/audit/rules.d/openclaw.rules")
+    rules = sh("cat /etc/audit/rules.d/openclaw.rules")
+    for env in ("gateway", "checks", "workers", "llm-gateway"):
+        assert f"-w /opt/openclaw/config/{env}.env -p rwa -k openclaw-secrets" in rules
     sh("systemctl start openclaw-audit-check.service")
     assert sh("systemctl show -p Result --value openclaw-audit-check.service").strip() == \
         "success"

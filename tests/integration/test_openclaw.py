@@ -182,7 +182,8 @@ def agent_turn(site: Site, message: str) -> str:
     which asks the LLM gateway."""
     r = site.hosts[0].ssh((
         "systemd-run --quiet --pipe --wait --uid=milkbot --gid=milkbot "
-        "-p EnvironmentFile=/opt/openclaw/config/.env -p WorkingDirectory=/opt/openclaw/workspace "
+        "-p EnvironmentFile=/opt/openclaw/config/gateway.env "
+        "-p WorkingDirectory=/opt/openclaw/workspace "
         f"-E HOME=/opt/openclaw/state -E OPENCLAW_STATE_DIR={STATE} "
         f"-E OPENCLAW_CONFIG_PATH={STATE}/openclaw.json "
         f"/opt/openclaw/runtime/current/bin/openclaw agent --json -m '{message}'"),

@@ -68,7 +68,7 @@ def test_health_check_timer_breaker_and_alert(fleet: Fleet, tmp_path: Path) -> N
         backup = fleet.sh(0, "stat -c '%U %a %n' /opt/openclaw/backups/openclaw-*.tar.gz")
         assert backup.startswith("milkbot 600 /opt/openclaw/backups/openclaw-")
         listing = fleet.sh(0, "tar -tzf /opt/openclaw/backups/openclaw-*.tar.gz")
-        assert "config/failover.json" in listing and "config/.env" not in listing
+        assert "config/failover.json" in listing and ".env" not in listing
 
         # The real gateway drains for up to 330 s on stop; it stops answering at once.
         fleet.sh(0, "systemctl stop --no-block openclaw-gateway.service")

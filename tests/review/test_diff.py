@@ -87,7 +87,7 @@ def test_host_added(repo: Path) -> None:
     r = diff(repo, base="main~1")
     assert r.returncode == 2
     assert settings(r.stdout) == ["inventory: host agent-euw1-03.example.com added to eu-west"]
-    assert "agent-euw1-03.example.com (eu-west):\n  host added: 34 file(s) to create" in r.stdout
+    assert "agent-euw1-03.example.com (eu-west):\n  host added: 37 file(s) to create" in r.stdout
     assert ("enable and start: openclaw-redis.service, openclaw-llm-gateway.service, "
             "openclaw-gateway.service, openclaw-worker@1.service") in r.stdout
     assert "0 host(s) changed, 1 added, 0 removed, 6 unchanged" in r.stdout
@@ -123,13 +123,12 @@ def test_secret_source_changed_shows_key_and_source_only(repo: Path) -> None:
     r = diff(repo)
     assert settings(r.stdout) == [
         "secrets.env.OPENROUTER_API_KEY: {env: OPENROUTER_API_KEY} → {file: "
-        "/etc/openclaw/openrouter} (.env, llm-gateway.env on 6 host(s): us-east 3, eu-west 2, "
+        "/etc/openclaw/openrouter} (llm-gateway.env on 6 host(s): us-east 3, eu-west 2, "
         "asia-pacific 1)"]
     assert ("~ OPENROUTER_API_KEY (source env:OPENROUTER_API_KEY -> "
             "file:/etc/openclaw/openrouter)") in r.stdout
-    assert ("restart: openclaw-llm-gateway.service, openclaw-gateway.service, "
-            "openclaw-worker@1.service, openclaw-worker@2.service, "
-            "openclaw-dashboard.service") in r.stdout
+    # The provider key is the LLM gateway's alone: the agent's units keep running.
+    assert "restart: openclaw-llm-gateway.service\n" in r.stdout
 
 
 def test_template_changed(repo: Path) -> None:

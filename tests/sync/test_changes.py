@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from openclaw.compile.plan import Directory, File, HostPlan, Unit
+from openclaw.compile.plan import Account, Directory, File, HostPlan, Unit
 from openclaw.model import SecretSource
 from openclaw.sync import probe
 from openclaw.sync.changes import compute, salted
 from openclaw.sync.secrets import render_env
 
-ENV = "/opt/openclaw/config/.env"
+ENV = "/opt/openclaw/config/gateway.env"
 CONF = "/opt/openclaw/config/a.conf"
 UNIT = "/etc/systemd/system/x.service"
 
@@ -21,7 +21,8 @@ def plan(root: str = "/") -> HostPlan:
              (("K1", SecretSource("env", "K1")), ("K2", SecretSource("env", "K2")))),
     )
     return HostPlan("h", "r", root, (Directory("/opt/openclaw", 0o755, "root", "root"),),
-                    files, (Unit("x.service", restart_on=(UNIT, ENV)),))
+                    files, (Unit("x.service", restart_on=(UNIT, ENV)),),
+                    accounts=(Account("milkbot", "milkbot", "/opt/openclaw/state"),))
 
 
 def state(p: HostPlan, salt: str, env: dict[str, str], *, conf: bytes = b"A=1\nB=2\n",
@@ -88,7 +89,7 @@ def test_probe_output_cut_short_is_an_error() -> None:
 def test_sandbox_paths_are_prefixed_and_ownership_ignored() -> None:
     p = plan("/srv/sandbox")
     assert p.target(CONF) == "/srv/sandbox/opt/openclaw/config/a.conf"
-    script = probe.state_script(p, "milkbot", "milkbot", "salt")
+    script = probe.state_script(p, "salt")
     assert "/srv/sandbox/opt/openclaw/config/a.conf" in script
     lines = "\n".join(f"STAT\t{p.target(f.path)}\tregular file\t{f.mode:o}\tme\tme\n"
                       f"{f.sha256}  {p.target(f.path)}" for f in p.files if not f.sensitive)

@@ -126,7 +126,7 @@ def test_owed_unit_steps_are_recorded_before_writes_and_cleared_after(tmp_path: 
     (lock / "holder").write_text("tok\tme\t99999999999\n")
     assert subprocess.run(["sh", "-c", cut], capture_output=True).returncode == 1
     assert pending.read_text() == UNIT + "\n"
-    out = subprocess.run(["sh", "-c", probe.state_script(p, "me", "me", "s")],
+    out = subprocess.run(["sh", "-c", probe.state_script(p, "s")],
                          capture_output=True, text=True).stdout
     assert probe.parse_state(p, out).pending == frozenset({UNIT})
     (lock / "holder").write_text("tok\tme\t99999999999\n")
@@ -151,3 +151,50 @@ def test_the_lock_directory_is_private_and_never_a_link(tmp_path: Path) -> None:
     r = subprocess.run(["sh", "-c", script], capture_output=True, text=True)
     assert "LOCKED" not in r.stdout and "refusing to use it" in r.stderr
     assert list(elsewhere.iterdir()) == []
+
+
+def test_the_shared_env_of_earlier_versions_is_removed_after_the_new_files(
+        tmp_path: Path) -> None:
+    """Before each unit had its own environment file, every unit read config/.env, a file
+    of the service account's holding every secret: apply removes it (a link there too)."""
+    from dataclasses import replace
+    root = tmp_path / "root"
+    old = "/opt/openclaw/config/.env"
+    p = replace(plan(str(root)), retired=(old,))
+    for planted in ("file", "link"):
+        target = Path(p.target(old))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        victim = tmp_path / "victim"
+        victim.write_text("keep")
+        if planted == "file":
+            target.write_text("PROVIDER_KEY=old-secret\n")
+        else:
+            target.symlink_to(victim)
+        out = subprocess.run(["sh", "-c", probe.state_script(p, "s")],
+                             capture_output=True, text=True).stdout
+        changes = compute(p, probe.parse_state(p, out),
+                          desired=desired(p, {"K1": "x" * 8, "K2": "y" * 8}), contents={},
+                          salt="s")
+        assert [(c.path, c.sensitive) for c in changes.files if c.action == "remove"] == [
+            (old, True)]
+        paths = install.to_write(changes)
+        contents = {f.path: f.content for f in p.files} | desired(
+            p, {"K1": "x" * 8, "K2": "y" * 8})
+        staging = tmp_path / f"stage-{planted}"
+        staging.mkdir(mode=0o700)
+        (staging / "bundle.tar").write_bytes(install.bundle(paths, contents))
+        script = install.install_script(p, changes, str(staging), paths, "tok")
+        if paths:
+            assert script.index(f"rm -f {p.target(old)}") > script.index("\nput ")
+        lock = Path(p.target(probe.LOCK_PATH))
+        lock.mkdir(parents=True, exist_ok=True)
+        (lock / "holder").write_text("tok\tme\t99999999999\n")
+        r = subprocess.run(["sh", "-c", script], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        assert not os.path.lexists(target) and victim.read_text() == "keep"
+        assert f"removed {p.target(old)}" in r.stdout
+        out = subprocess.run(["sh", "-c", probe.state_script(p, "s")],
+                             capture_output=True, text=True).stdout
+        again = compute(p, probe.parse_state(p, out), desired=desired(
+            p, {"K1": "x" * 8, "K2": "y" * 8}), contents={}, salt="s")
+        assert [c for c in again.files if c.action == "remove"] == []

@@ -128,7 +128,7 @@ def probe_and_compute(p: Any) -> Any:
 
     from openclaw.sync import probe
     from openclaw.sync.changes import compute
-    out = subprocess.run(["sh", "-c", probe.state_script(p, "milkbot", "milkbot", "salt")],
+    out = subprocess.run(["sh", "-c", probe.state_script(p, "salt")],
                          capture_output=True, text=True, check=True).stdout
     return compute(p, probe.parse_state(p, out), desired={}, contents={}, salt="salt")
 
@@ -229,7 +229,7 @@ def test_a_rollback_diff_of_openclaw_json_never_shows_its_credentials(tmp_path: 
            b' "models": {"providers": {"x": {"apiKey": "canary-now-key"}}}}\n')
     before = now.replace(b"18790", b"18789").replace(b"canary-now", b"canary-before")
     _, p, _ = host_with(tmp_path, now)
-    out = subprocess.run(["sh", "-c", probe.state_script(p, "milkbot", "milkbot", "s")],
+    out = subprocess.run(["sh", "-c", probe.state_script(p, "s")],
                          capture_output=True, text=True, check=True).stdout
     path = managed_file().path
     changes, want = restore_changes(p, probe.parse_state(p, out),

@@ -49,7 +49,7 @@ def root() -> Iterator[Path]:
 
 
 def changes_for(p: HostPlan) -> HostChanges:
-    out = subprocess.run(["sh", "-c", probe.state_script(p, USER, GROUP, "s")],
+    out = subprocess.run(["sh", "-c", probe.state_script(p, "s")],
                          capture_output=True, text=True, check=True).stdout
     c = compute(p, probe.parse_state(p, out), desired={}, contents={}, salt="s")
     return replace(c, sandbox=False)  # owners and runuser as on a real host

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from openclaw import resources, units
-from openclaw.compile import documents, llm_gateway, runtime
+from openclaw.compile import documents, env_files, llm_gateway, runtime
 from openclaw.compile.hardening import hardening
-from openclaw.compile.plan import Directory, File, HostPlan, RuntimeSpec, Unit
+from openclaw.compile.plan import Account, Directory, File, HostPlan, RuntimeSpec, Unit
 from openclaw.compile.render import render, systemd_word
 from openclaw.inventory import Host, Inventory
 from openclaw.model import Config
@@ -58,13 +58,17 @@ class Paths:
         return f"{self.root}/backups"
 
     @property
-    def env(self) -> str:
+    def shared_env(self) -> str:
+        """The one .env every unit shared before each got its own (retired)."""
         return f"{self.root}/config/.env"
+
+    def env(self, consumer: str) -> str:
+        """A consumer's own environment file (env_files.FILES)."""
+        return f"{self.root}/config/{env_files.FILES[consumer]}"
 
     @property
     def llm_env(self) -> str:
-        """The LLM gateway's own secrets: its provider keys and master key, nothing else."""
-        return f"{self.root}/config/llm-gateway.env"
+        return self.env("llm-gateway")
 
     @property
     def failover(self) -> str:
@@ -92,8 +96,13 @@ class Paths:
         return f"{self.root}/audit"
 
     @property
+    def llm_home(self) -> str:
+        """The LLM gateway account's home and working directory."""
+        return f"{self.root}/llm-gateway/home"
+
+    @property
     def redis(self) -> str:
-        return f"{self.root}/state/redis"
+        return f"{self.root}/redis"
 
     def conf(self, script: str) -> str:
         return f"{self.root}/config/{script.removesuffix('.sh')}.conf"
@@ -124,7 +133,8 @@ def compile_host(cfg: Config, host: Host, cache: Cache | None = None) -> HostPla
                            "up": _trigger(cfg.scaling.scale_up),
                            "down": _trigger(cfg.scaling.scale_down),
                            "openclaw_cli": runtime.cli(cfg, inside.root),
-                           "gateway_exec": _gateway_exec(cfg, inside.root)}
+                           "gateway_exec": _gateway_exec(cfg, inside.root),
+                           "env_paths": [inside.env(c) for c in _env_consumers(cfg)]}
     files: list[File] = []
 
     def add(path: str, content: str | bytes, mode: int, owner: str = "root",
@@ -172,8 +182,10 @@ def compile_host(cfg: Config, host: Host, cache: Cache | None = None) -> HostPla
         template = f"{script.removesuffix('.sh')}.conf.j2"
         add(paths.conf(script), once(("conf", script, inside.root), lambda t=template: render(
             t, host.name, **ctx, units=_watched_units(cfg))), 0o640, grp=group)
-    add(paths.env, once(("env",), lambda: render("env.j2", host.name, **ctx)), 0o600, user,
-        group, sensitive=True, secrets=cfg.secrets.env)
+    for consumer in _env_consumers(cfg):
+        keys = env_files.entries(cfg, consumer)
+        add(paths.env(consumer), once(("env", consumer), lambda k=keys: render(
+            "env.j2", host.name, **{**ctx, "env": k})), 0o600, sensitive=True, secrets=keys)
     add(paths.failover, once(("failover", host.region), lambda: documents.dumps(
         documents.failover(cfg, host.region))), 0o640, grp=group)
     add(paths.openclaw_json, once(("managed", inside.root), lambda: documents.dumps(
@@ -183,24 +195,17 @@ def compile_host(cfg: Config, host: Host, cache: Cache | None = None) -> HostPla
         merge_active=f"{paths.state}/active-providers")
     gw = cfg.llm_gateway
     if gw.enabled:
-        # Only what LiteLLM uses: it would read DATABASE_URL (the task queue's) as its own
-        # database and refuse to start; root's, since systemd reads it before dropping to the
-        # service account.
-        own = set(llm_gateway.env_names(cfg))
-        keys = tuple((k, v) for k, v in cfg.secrets.env if k in own)
-        add(paths.llm_env, once(("llm-env",), lambda: render(
-            "env.j2", host.name, **{**ctx, "env": keys})), 0o600, "root", "root",
-            sensitive=True, secrets=keys)
         add(f"{paths.config}/llm-gateway.yaml", once(("litellm", inside.root), lambda:
-            llm_gateway.dumps(llm_gateway.litellm_config(cfg, inside.root))), 0o640, grp=group)
+            llm_gateway.dumps(llm_gateway.litellm_config(cfg, inside.root))), 0o640,
+            grp=gw.user)
         # The proxy reaches providers whatever the level: that is its job.
         unit("openclaw-llm-gateway.service", "openclaw-llm-gateway.service.j2",
              hardening=hardening("read_only" if level == "none" else level,
-                                 (inside.state, inside.logs)),
+                                 (inside.llm_home,)),
              env_names=llm_gateway.env_names(cfg), redis=llm_gateway.uses_redis(cfg))
     if llm_gateway.uses_redis(cfg):
         add(f"{paths.config}/redis.conf", once(("redis", inside.root), lambda: render(
-            "redis.conf.j2", host.name, **ctx)), 0o640, grp=group)
+            "redis.conf.j2", host.name, **ctx)), 0o640, grp=gw.user)
         unit("openclaw-redis.service", "openclaw-redis.service.j2",
              hardening=hardening(level, (inside.redis,), loopback=True))
 
@@ -220,7 +225,9 @@ def compile_host(cfg: Config, host: Host, cache: Cache | None = None) -> HostPla
     directories = (
         Directory(paths.root, 0o755, "root", "root"),
         Directory(paths.scripts, 0o755, "root", "root"),
-        Directory(paths.config, 0o750, "root", group),
+        # Others may pass through (not list): the LLM gateway's account reads its own two
+        # files here; every file in it is 0640 or 0600.
+        Directory(paths.config, 0o751, "root", group),
         Directory(paths.logs, 0o750, user, group),
         Directory(paths.state, 0o750, user, group),
         Directory(paths.workspace, 0o750, user, group),
@@ -228,19 +235,30 @@ def compile_host(cfg: Config, host: Host, cache: Cache | None = None) -> HostPla
         Directory(paths.openclaw_state, 0o700, user, group),
         *((Directory(f"{paths.root}/runtime", 0o755, "root", "root"),)
           if cfg.service.runtime.install != "none" else ()),
-        *((Directory(paths.llm_gateway, 0o755, "root", "root"),) if gw.enabled else ()),
+        *((Directory(paths.llm_gateway, 0o755, "root", "root"),
+           Directory(paths.llm_home, 0o700, gw.user, gw.user)) if gw.enabled else ()),
         # written by the root audit check, read by the health check (setgid: group kept)
         *((Directory(paths.audit, 0o2750, "root", group),) if audited else ()),
         *((Directory(paths.autoscale, 0o755, "root", "root"),) if scaled else ()),
-        *((Directory(paths.redis, 0o700, user, group),) if llm_gateway.uses_redis(cfg)
+        *((Directory(paths.redis, 0o700, gw.user, gw.user),) if llm_gateway.uses_redis(cfg)
           else ()),
     )
     rt = cfg.service.runtime
     spec = None if host.sandbox else RuntimeSpec(
         rt.version, rt.node, rt.install, runtime.directory(cfg), runtime.cli(cfg),
         rt.registry)
+    accounts = (Account(user, group, paths.state),
+                *((Account(gw.user, gw.user, paths.llm_home),) if gw.enabled else ()))
     return HostPlan(host.name, host.region, host.root, directories,
-                    tuple(sorted(files, key=lambda f: f.path)), _units(cfg, paths), spec)
+                    tuple(sorted(files, key=lambda f: f.path)), _units(cfg, paths), spec,
+                    accounts, (paths.shared_env,))
+
+
+def _env_consumers(cfg: Config) -> tuple[str, ...]:
+    """The consumers this host runs, each with its own environment file."""
+    return tuple(c for c in env_files.FILES
+                 if (c != "autoscale" or cfg.scaling.autoscaled)
+                 and (c != "llm-gateway" or cfg.llm_gateway.enabled))
 
 
 def _gateway_exec(cfg: Config, root: str) -> str:
@@ -258,16 +276,17 @@ def _checks(cfg: Config, paths: Paths) -> list[dict[str, Any]]:
          "description": "OpenClaw health check", "interval": hc.interval,
          "boot_delay": hc.startup_initial_delay, "timeout": max(60.0, hc.interval),
          "writable": (paths.state, paths.logs), "network": True, "systemctl": True,
-         "user": user, "group": group},
+         "user": user, "group": group, "env": "checks"},
         {"name": "openclaw-budget-check", "script": paths.script("budget-check.sh"),
          "description": "OpenClaw budget check", "interval": cfg.tracking.check_interval,
          "boot_delay": 60.0, "timeout": 120.0, "writable": (paths.state, paths.logs),
-         "network": True, "systemctl": False, "user": user, "group": group},
+         "network": True, "systemctl": False, "user": user, "group": group,
+         "env": "checks"},
         {"name": "openclaw-backup", "script": paths.script("backup.sh"),
          "description": "OpenClaw backup of state and workspace", "interval": cfg.deployment.rpo,
          "boot_delay": 300.0, "timeout": max(300.0, cfg.deployment.rpo / 2),
          "writable": (paths.backups, paths.logs), "network": True, "systemctl": False,
-         "user": user, "group": group},
+         "user": user, "group": group, "env": ""},
     ]
     if cfg.secrets.alert_on_access:
         # Root reads the audit log (root's own, mode 0600); no network, no user namespace
@@ -277,14 +296,15 @@ def _checks(cfg: Config, paths: Paths) -> list[dict[str, Any]]:
             "description": "OpenClaw audit of access to the secrets",
             "interval": hc.interval, "boot_delay": 120.0, "timeout": 120.0,
             "writable": (paths.audit,), "network": False, "systemctl": True,
-            "user": "root", "group": "root"})
+            "user": "root", "group": "root", "env": ""})
     if cfg.scaling.autoscaled:
         # Root starts and stops worker instances through systemd; the queue may be remote.
         checks.append({
             "name": "openclaw-autoscale", "script": paths.script("autoscale.sh"),
             "description": "OpenClaw worker autoscaler", "interval": cfg.scaling.check_interval,
             "boot_delay": 60.0, "timeout": 60.0, "writable": (paths.autoscale,),
-            "network": True, "systemctl": True, "user": "root", "group": "root"})
+            "network": True, "systemctl": True, "user": "root", "group": "root",
+            "env": "autoscale"})
     return checks
 
 
@@ -309,7 +329,7 @@ def _gateway_units(cfg: Config) -> tuple[str, ...]:
 
 
 def _units(cfg: Config, paths: Paths) -> tuple[Unit, ...]:
-    env, config = paths.env, paths.config
+    config = paths.config
     units: list[Unit] = []
     # Started in this order: what the OpenClaw gateway reaches its models through first.
     if llm_gateway.uses_redis(cfg):
@@ -321,9 +341,9 @@ def _units(cfg: Config, paths: Paths) -> tuple[Unit, ...]:
             f"{config}/llm-gateway.yaml")))
     # OpenClaw hot-reloads openclaw.json: a change there restarts nothing.
     units.append(Unit("openclaw-gateway.service", restart_on=(
-        _unit_path("openclaw-gateway.service"), env)))
+        _unit_path("openclaw-gateway.service"), paths.env("gateway"))))
     units += [Unit(f"openclaw-worker@{i}.service", restart_on=(
-        _unit_path("openclaw-worker@.service"), env))
+        _unit_path("openclaw-worker@.service"), paths.env("workers")))
         for i in range(1, cfg.scaling.min_instances + 1)]
     units += [Unit(f"{c['name']}.timer", restart_on=(_unit_path(f"{c['name']}.timer"),))
               for c in _checks(cfg, paths)]
@@ -334,7 +354,7 @@ def _units(cfg: Config, paths: Paths) -> tuple[Unit, ...]:
         units.append(Unit("systemd-journal-upload.service", restart_on=(JOURNAL_UPLOAD,)))
     if cfg.service.dashboard_enabled:
         units.append(Unit("openclaw-dashboard.service", restart_on=(
-            _unit_path("openclaw-dashboard.service"), env)))
+            _unit_path("openclaw-dashboard.service"), paths.env("workers"))))
     return tuple(units)
 
 

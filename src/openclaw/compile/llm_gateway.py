@@ -138,7 +138,7 @@ def _cache(cfg: Config, root: str) -> dict[str, Any]:
 def redis_url(root: str) -> str:
     """The gateway's Redis listens on this socket only (redis.conf.j2), under the service
     root as the host's artifacts see it."""
-    return f"unix://{root}/state/redis/redis.sock"
+    return f"unix://{root}/redis/redis.sock"
 
 
 def litellm_config(cfg: Config, root: str | None = None) -> dict[str, Any]:

@@ -66,6 +66,15 @@ class RuntimeSpec:
 
 
 @dataclass(frozen=True)
+class Account:
+    """A system account apply creates when it is missing."""
+
+    user: str
+    group: str
+    home: str  # a path under the plan's root
+
+
+@dataclass(frozen=True)
 class HostPlan:
     host: str
     region: str
@@ -74,14 +83,17 @@ class HostPlan:
     files: tuple[File, ...]
     units: tuple[Unit, ...] = field(default=())
     runtime: RuntimeSpec | None = None
+    # The service account first (the agent's), then the LLM gateway's when it has one.
+    accounts: tuple[Account, ...] = ()
+    # Paths earlier versions of openclaw wrote and this one does not: removed when present.
+    retired: tuple[str, ...] = ()
+
+    @property
+    def service_account(self) -> Account:
+        return self.accounts[0]
 
     def file(self, path: str) -> File:
         return next(f for f in self.files if f.path == path)
-
-    def env_file(self) -> File:
-        """The service account's .env: the first secrets file (openclaw's own `.env`; the LLM
-        gateway's comes after it and is root's)."""
-        return next(f for f in self.files if f.sensitive)
 
     def target(self, path: str) -> str:
         """Where a managed path lives on the host, under the inventory root."""

@@ -160,6 +160,9 @@ def compute(plan: HostPlan, state: HostState, *, desired: dict[str, bytes],
                 f.path, {}), desired_keys=want))
         else:
             files.append(file_change(f, st, sandbox, current=contents.get(f.path)))
+    # What an earlier version wrote and this one does not (the .env every unit shared).
+    files += [FileChange(p, "remove", True) for p in plan.retired
+              if state.paths.get(p, PathState(False)).exists]
     written = {c.path for c in files if c.content_changed or c.action == "remove"}
     changed = written | state.pending
     unit_files = {p for p in changed if p.startswith("/etc/systemd/system/")}
@@ -181,12 +184,11 @@ def compute(plan: HostPlan, state: HostState, *, desired: dict[str, bytes],
     if sandbox:
         notes.append(f"sandbox under {plan.root}: ownership not managed")
     accounts: list[str] = []
-    if not sandbox and any(f.sensitive for f in plan.files):
-        user, group = _service_account(plan)
-        if not state.accounts.get(f"group:{group}", True):
-            accounts.append(f"group {group}")
-        if not state.accounts.get(f"passwd:{user}", True):
-            accounts.append(f"user {user}")
+    for account in plan.accounts if not sandbox else ():
+        if not state.accounts.get(f"group:{account.group}", True):
+            accounts.append(f"group {account.group}")
+        if not state.accounts.get(f"passwd:{account.user}", True):
+            accounts.append(f"user {account.user}")
     step, error = runtime_step(plan, state)
     return HostChanges(
         plan.host, plan.region, address, tuple(files), tuple(dirs), tuple(accounts),
@@ -239,7 +241,3 @@ def merge_change(f: File, st: PathState, sandbox: bool, state: HostState
 def _described(mode: int, owner: str, group: str, sandbox: bool) -> str:
     return f"{mode:04o}" if sandbox else f"{mode:04o} {owner}:{group}"
 
-
-def _service_account(plan: HostPlan) -> tuple[str, str]:
-    env = plan.env_file()
-    return env.owner, env.group

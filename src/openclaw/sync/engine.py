@@ -245,11 +245,10 @@ def deploy_current_host(project: Any, values: dict[str, str]) -> None:
     name = host.data.get("openclaw_host") or host.name
     model_host = next(h for h in project.inventory.hosts if h.name == name)
     plan = compile_host(project.config, model_host)
-    env = plan.env_file()
     salt = pysecrets.token_hex(16)
     REDACT.add(salt)
     state = probe.parse_state(plan, host.get_fact(
-        RemoteScript, probe.state_script(plan, env.owner, env.group, salt)))
+        RemoteScript, probe.state_script(plan, salt)))
     differ = [f.path for f in plan.files if not f.sensitive and not f.merge
               and f.path in state.paths
               and state.paths[f.path].exists and state.paths[f.path].sha256 != f.sha256]

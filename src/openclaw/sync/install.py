@@ -163,11 +163,11 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
             lines.append(f"getent group {_q(name)} >/dev/null || groupadd --system {_q(name)}"
                          f" && step created group {_q(name)}")
         else:
-            env = plan.env_file()
-            home = plan.target(env.path.rsplit("/config/", 1)[0] + "/state")
+            acct = next(a for a in plan.accounts if a.user == name)
             lines.append(f"getent passwd {_q(name)} >/dev/null || useradd --system --gid "
-                         f"{_q(env.group)} --home-dir {_q(home)} --no-create-home --shell "
-                         f"/usr/sbin/nologin {_q(name)} && step created user {_q(name)}")
+                         f"{_q(acct.group)} --home-dir {_q(plan.target(acct.home))} "
+                         f"--no-create-home --shell /usr/sbin/nologin {_q(name)} && "
+                         f"step created user {_q(name)}")
     by_path = {d.path: d for d in plan.directories}
     for c in changes.directories:
         if c.action == "ok":
@@ -201,10 +201,15 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
     files = {f.path: f for f in plan.files}
     index = {p: i for i, p in enumerate(paths)}
     for c in changes.files:
-        if c.action != "ok":
+        if c.path not in files:  # retired: a link there is only removed, never saved
+            lines.append(f"[ -L {_q(plan.target(c.path))} ] || save "
+                         f"{_q(plan.target(c.path))}")
+        elif c.action != "ok":
             user = "" if sandbox else writer(plan, c.path)
             lines.append(f"save {_q(plan.target(c.path))}{' ' + _q(user) if user else ''}")
     for c in changes.files:
+        if c.path not in files:
+            continue
         f = files[c.path]
         target = _q(plan.target(f.path))
         owner, group = ("-", "-") if sandbox else (_q(f.owner), _q(f.group))
@@ -231,6 +236,11 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
             if owner != "-":
                 lines.append(f"chown {owner}:{group} {target}")
             lines.append(f"chmod {f.mode:04o} {target} && step meta {target}")
+    # Retired paths go last, once what replaces them is written (a link is itself removed).
+    for c in changes.files:
+        if c.path not in files:
+            target = _q(plan.target(c.path))
+            lines.append(f"rm -f {target} && step removed {target}")
     if changes.systemd:
         if changes.daemon_reload:
             lines.append("systemctl daemon-reload && step daemon-reload")
@@ -301,7 +311,7 @@ def writer(plan: HostPlan, path: str) -> str:
 def _openclaw_check(plan: HostPlan, rt: RuntimeSpec) -> str:
     """check_openclaw_json FILE: the pinned OpenClaw's own `config validate`, as the
     service user, on the file about to replace openclaw.json."""
-    user = _q(plan.env_file().owner)
+    user = _q(plan.service_account.user)
     merged = next(f for f in plan.files if f.merge)
     state = merged.path.rsplit("/", 1)[0]
     home = state.rsplit("/", 1)[0]

@@ -54,11 +54,18 @@ def _q(value: str) -> str:
     return shlex.quote(value)
 
 
-def state_script(plan: HostPlan, user: str, group: str, salt: str) -> str:
+def state_script(plan: HostPlan, salt: str) -> str:
     """One shell script that reports everything plan needs. Few processes: one `stat` and one
     `sha256sum` for all paths, one `systemctl` per question (forks, not bytes, are the cost
     on a busy host)."""
     files = " ".join(_q(plan.target(f.path)) for f in plan.files)
+    retired = " ".join(_q(plan.target(p)) for p in plan.retired)
+    accounts = "\n".join(
+        line for a in plan.accounts for line in (
+            f"getent passwd {_q(a.user)} >/dev/null 2>&1 && echo 'ACCOUNT\tpasswd:{a.user}\t1'"
+            f" || echo 'ACCOUNT\tpasswd:{a.user}\t0'",
+            f"getent group {_q(a.group)} >/dev/null 2>&1 && echo 'ACCOUNT\tgroup:{a.group}\t1'"
+            f" || echo 'ACCOUNT\tgroup:{a.group}\t0'"))
     dirs = " ".join(_q(plan.target(d.path)) for d in plan.directories)
     secrets = " ".join(_q(plan.target(f.path)) for f in plan.files if f.sensitive)
     units = " ".join(_q(u.name) for u in plan.units)
@@ -68,11 +75,8 @@ def state_script(plan: HostPlan, user: str, group: str, salt: str) -> str:
     return f"""export LC_ALL=C
 printf 'WHOAMI\\t%s\\n' "$(id -un)"
 if [ -d /run/systemd/system ]; then echo 'SYSTEMD	1'; else echo 'SYSTEMD	0'; fi
-getent passwd {_q(user)} >/dev/null 2>&1 && echo 'ACCOUNT	passwd:{user}	1' ||
-  echo 'ACCOUNT	passwd:{user}	0'
-getent group {_q(group)} >/dev/null 2>&1 && echo 'ACCOUNT	group:{group}	1' ||
-  echo 'ACCOUNT	group:{group}	0'
-stat -c 'STAT	%n	%F	%a	%U	%G' -- {dirs} {files} 2>/dev/null
+{accounts}
+stat -c 'STAT	%n	%F	%a	%U	%G' -- {dirs} {files} {retired} 2>/dev/null
 # Never through a link: the service account can plant one where it may write.
 for p in {files}; do [ -L "$p" ] || [ ! -f "$p" ] || printf '%s\\0' "$p"; done |
   xargs -0 -r sha256sum -- 2>/dev/null
@@ -124,7 +128,8 @@ _SHA = re.compile(r"^([0-9a-f]{64})  (.*)$")
 
 def parse_state(plan: HostPlan, output: str) -> HostState:
     logical = {plan.target(p): p for p in
-               [f.path for f in plan.files] + [d.path for d in plan.directories]}
+               [f.path for f in plan.files] + [d.path for d in plan.directories]
+               + list(plan.retired)}
     user, systemd, lock = "", False, ""
     stats: dict[str, tuple[str, int, str, str]] = {}
     hashes: dict[str, str] = {}

@@ -64,7 +64,7 @@ def plan_hosts(session: SessionLike, hosts: list[Host], plans: list[HostPlan],
     by_name = {p.host: p for p in plans}
     addresses = {h.name: h.ssh_host for h in hosts}
     unreachable = session.unreachable
-    scripts = {p.host: probe.state_script(p, *_account(p), salt) for p in plans
+    scripts = {p.host: probe.state_script(p, salt) for p in plans
                if p.host not in unreachable}
     outcomes = session.shell(scripts)
     states: dict[str, probe.HostState] = {}
@@ -116,11 +116,6 @@ def still_pending(c: HostChanges) -> str:
     if down:
         return f"not running after apply: {', '.join(down)}"
     return "host does not match its plan after apply"
-
-
-def _account(plan: HostPlan) -> tuple[str, str]:
-    env = plan.env_file()
-    return env.owner, env.group
 
 
 def _first_line(text: str) -> str:
@@ -275,8 +270,8 @@ def rollback_hosts(session: SessionLike, hosts: list[Host], plans: list[HostPlan
     salt = pysecrets.token_hex(16)
     REDACT.add(salt)
     states: dict[str, probe.HostState] = {}
-    for name, out in session.shell({n: probe.state_script(by_name[n], *_account(by_name[n]),
-                                                          salt) for n in gens}).items():
+    for name, out in session.shell({n: probe.state_script(by_name[n], salt)
+                                    for n in gens}).items():
         try:
             states[name] = probe.parse_state(by_name[name], out.stdout)
         except (ValueError, IndexError):
