@@ -431,6 +431,39 @@ def approval_only_for_exec(ctx: Context) -> Iterator[Finding]:
 
 
 @rule
+def escalation_needs_a_second_channel(ctx: Context) -> Iterator[Finding]:
+    raw = ctx.doc.data.get("alerting") if isinstance(ctx.doc.data, dict) else None
+    suppression = raw.get("suppression") if isinstance(raw, dict) else None
+    channels = ctx.get("alerting", "channels") or {}
+    if isinstance(suppression, dict) and "escalation_delay" in suppression \
+            and len(channels) < 2:
+        yield ctx.at(("alerting", "suppression", "escalation_delay"), "no effect: an alert "
+                     "still firing escalates to the next channel of alerting.channels, and "
+                     "there is only one; add a second channel", "W012", severity=WARNING)
+
+
+@rule
+def health_check_fits_its_interval(ctx: Context) -> Iterator[Finding]:
+    from openclaw.compile.timing import health_check_worst
+    from openclaw.model import build
+    try:
+        cfg = build(ctx.data)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return  # other findings say why
+    worst, interval = health_check_worst(cfg), cfg.health_checks.interval
+    # Providers that hang are what makes a run long (the gateway is local and its probe
+    # timeouts short); without a provider endpoint there is nothing to warn of.
+    probed = any(p.endpoint for p in cfg.routing.providers)
+    where = ("health_checks", "interval") if ctx.get("health_checks", "interval") else \
+        ("health_checks",)
+    if probed and worst > interval:
+        yield ctx.at(where, f"a health-check run can take up to {worst:g}s "
+                     f"(every probe retried retry.max_attempts times up to its timeout), "
+                     f"longer than its interval of {interval:g}s: runs start late; lower "
+                     "retry.max_attempts or the probe timeouts", "W013", severity=WARNING)
+
+
+@rule
 def autoscaler(ctx: Context) -> Iterator[Finding]:
     """Dynamic workers need the queue to read; the triggers must be about its depth."""
     model = ctx.get("orchestration", "worker_model")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import functools
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from openclaw import resources, units
-from openclaw.compile import documents, env_files, llm_gateway, runtime
+from openclaw.compile import documents, env_files, llm_gateway, runtime, timing
 from openclaw.compile.hardening import hardening
 from openclaw.compile.plan import Account, Directory, File, HostPlan, RuntimeSpec, Unit
 from openclaw.compile.render import render, systemd_word
@@ -274,7 +275,9 @@ def _checks(cfg: Config, paths: Paths) -> list[dict[str, Any]]:
     checks = [
         {"name": "openclaw-health-check", "script": paths.script("health-check.sh"),
          "description": "OpenClaw health check", "interval": hc.interval,
-         "boot_delay": hc.startup_initial_delay, "timeout": max(60.0, hc.interval),
+         # Never killed before it writes its report: sized from its worst case (W013).
+         "boot_delay": hc.startup_initial_delay,
+         "timeout": float(math.ceil(max(60.0, hc.interval, timing.health_check_worst(cfg)))),
          "writable": (paths.state, paths.logs), "network": True, "systemctl": True,
          "user": user, "group": group, "env": "checks"},
         {"name": "openclaw-budget-check", "script": paths.script("budget-check.sh"),

@@ -53,16 +53,19 @@ if [ -n "$LOCK_URL_ENV" ]; then
     lock_url="${BASH_REMATCH[1]}${BASH_REMATCH[3]:+${BASH_REMATCH[3]}@}${BASH_REMATCH[5]}"
   fi
   rc() { redis-cli --no-auth-warning -u "$lock_url" "$@" 2>/dev/null; }
-  # One host scales per round; the holder keeps its turn while it runs.
+  # One host decides at a time; the lock is leased for one decision and released after it
+  # (only if still this host's), so hosts sharing the queue take turns.
   if [ "$(rc SET "$LOCK_KEY" "$HOST_NAME" NX EX "$LOCK_TTL")" != OK ]; then
     holder=$(rc GET "$LOCK_KEY")
-    if [ "$holder" != "$HOST_NAME" ]; then
-      log "queue depth $depth, $count worker(s): ${holder:-another host} holds the scaling lock"
-      report "$depth" "$count" "waiting for ${holder:-the lock}"
-      exit 0
-    fi
-    rc EXPIRE "$LOCK_KEY" "$LOCK_TTL" >/dev/null
+    log "queue depth $depth, $count worker(s): ${holder:-another host} holds the scaling lock"
+    report "$depth" "$count" "waiting for ${holder:-the lock}"
+    exit 0
   fi
+  release() {
+    rc EVAL "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end" \
+      1 "$LOCK_KEY" "$HOST_NAME" >/dev/null
+  }
+  trap release EXIT
 fi
 
 action="none"

@@ -264,8 +264,14 @@ else
   record disk ok "${DISK_PCT}% used"
 fi
 
-read -r MEM_AVAIL MEM_TOTAL < <(awk '/^MemAvailable:/ { a = $2 * 1024 } /^MemTotal:/ { t = $2 * 1024 }
-  END { printf "%d %d\n", a, t }' /proc/meminfo)
+# Bash's 64-bit arithmetic: mawk's printf %d stops at 2^31 - 1 (2 GiB in bytes).
+MEM_AVAIL=0 MEM_TOTAL=0
+while read -r name value _; do
+  case $name in
+    MemAvailable:) [[ $value =~ ^[0-9]+$ ]] && MEM_AVAIL=$((value * 1024)) ;;
+    MemTotal:) [[ $value =~ ^[0-9]+$ ]] && MEM_TOTAL=$((value * 1024)) ;;
+  esac
+done <"${OPENCLAW_MEMINFO:-/proc/meminfo}"
 if fcmp "$MEM_AVAIL" "<" "$MEMORY_MIN_FREE"; then
   record memory fail "$MEM_AVAIL bytes available"
 else
@@ -313,7 +319,9 @@ if [ "$MODE" != "$PREVIOUS_MODE" ]; then
   if [ "$MODE" = FULL ]; then
     alert resolve degradation "$HOST_NAME back to FULL service"
   else
-    alert fire degradation warning "$HOST_NAME is $MODE: ${REASONS[*]}"
+    # A worse mode is a new alert (the mode is its state): MINIMAL is critical.
+    alert fire degradation "$([ "$MODE" = MINIMAL ] && echo critical || echo warning)" \
+      "$HOST_NAME is $MODE: ${REASONS[*]}" "$MODE"
   fi
 fi
 

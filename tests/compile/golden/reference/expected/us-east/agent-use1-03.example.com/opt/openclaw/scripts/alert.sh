@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # openclaw alerts: send, deduplicate, escalate and resolve. Parameters: ../config/alert.conf.
-#   alert.sh fire KEY SEVERITY MESSAGE   first channel; not re-sent within the dedup window
+#   alert.sh fire KEY SEVERITY MESSAGE [STATE]
+#                                        first channel; not re-sent within the dedup window
+#                                        unless SEVERITY or STATE (a mode) changed; a failed
+#                                        delivery is tried again on the next call
 #   alert.sh resolve KEY MESSAGE         a recovery message to every channel that was told
 #   alert.sh escalate                    alerts firing past the escalation delay go one
 #                                        channel further
@@ -60,7 +63,8 @@ send_email() { # send_email MESSAGE STATUS
     "${MAIL_TO[*]}" "$2" "$HOST_NAME" "$KEY" "$1" | sendmail -t
 }
 
-send() { # send LEVEL MESSAGE STATUS: one channel, by its place in the escalation order
+send() { # send LEVEL MESSAGE STATUS: one channel, by its place in the escalation order;
+  # fails when the channel did not take the message
   local channel=${CHANNELS[$1]:-}
   [ -n "$channel" ] || return 1
   local ok=1
@@ -76,38 +80,43 @@ send() { # send LEVEL MESSAGE STATUS: one channel, by its place in the escalatio
     note "FAILED $KEY ($3) via $channel"
     log "alert $KEY via $channel failed"
   fi
+  return "$ok"
 }
 
 state_file() { printf '%s/%s' "$ALERT_STATE_DIR" "${1//[^A-Za-z0-9_.-]/_}"; }
 
-# State of one alert: "FIRST_FIRED LAST_SENT LEVEL SEVERITY"
+# State of one alert: "FIRST_FIRED LAST_DELIVERED LEVEL SEVERITY STATE"; LAST_DELIVERED is 0
+# while no channel has taken it.
 read_state() {
-  FIRST=0 LAST=0 LEVEL=0 WAS=""
-  [ -r "$(state_file "$KEY")" ] && read -r FIRST LAST LEVEL WAS <"$(state_file "$KEY")"
+  FIRST=0 LAST=0 LEVEL=0 WAS="" WAS_STATE=""
+  [ -r "$(state_file "$KEY")" ] &&
+    read -r FIRST LAST LEVEL WAS WAS_STATE <"$(state_file "$KEY")"
   [[ "$FIRST$LAST$LEVEL" =~ ^[0-9]+$ ]] || { FIRST=0 LAST=0 LEVEL=0; }
 }
 
 save_state() {
-  printf '%s %s %s %s\n' "$FIRST" "$LAST" "$LEVEL" "$SEVERITY" |
+  printf '%s %s %s %s %s\n' "$FIRST" "$LAST" "$LEVEL" "$SEVERITY" "${STATE:-}" |
     write_atomic "$(state_file "$KEY")" || log "cannot save alert state of $KEY"
 }
 
 [ "${#CHANNELS[@]}" -gt 0 ] || exit 0
 case ${1:-} in
   fire)
-    [ $# -eq 4 ] || { log "usage: alert.sh fire KEY SEVERITY MESSAGE"; exit 64; }
-    KEY=$2 SEVERITY=$3
+    [ $# -eq 4 ] || [ $# -eq 5 ] ||
+      { log "usage: alert.sh fire KEY SEVERITY MESSAGE [STATE]"; exit 64; }
+    KEY=$2 SEVERITY=$3 STATE=${5:-}
+    STATE=${STATE//[^A-Za-z0-9_.-]/_}
     read_state
-    # The same alert at the same severity is not re-sent inside the window; a change of
-    # severity (a budget going from warning to critical) is news.
-    if [ "$FIRST" -gt 0 ] && [ "$WAS" = "$SEVERITY" ] &&
-      [ $((NOW - LAST)) -lt "${DEDUP_WINDOW%.*}" ]; then
+    # The same alert at the same severity and state, delivered inside the window, is not
+    # re-sent; a change of severity (a budget going from warning to critical) or of state
+    # (DEGRADED to MINIMAL) is news, and an alert no channel took is tried again.
+    if [ "$FIRST" -gt 0 ] && [ "$LAST" -gt 0 ] && [ "$WAS" = "$SEVERITY" ] &&
+      [ "$WAS_STATE" = "$STATE" ] && [ $((NOW - LAST)) -lt "${DEDUP_WINDOW%.*}" ]; then
       note "suppressed $KEY (sent $((NOW - LAST))s ago)"
       exit 0
     fi
     [ "$FIRST" -gt 0 ] || FIRST=$NOW
-    LAST=$NOW
-    send "$LEVEL" "[$SEVERITY] $4" firing
+    if send "$LEVEL" "[$SEVERITY] $4" firing; then LAST=$NOW; else LAST=0; fi
     save_state
     ;;
   resolve)
@@ -122,13 +131,16 @@ case ${1:-} in
     for file in "$ALERT_STATE_DIR"/*; do
       [ -e "$file" ] || continue
       KEY=${file##*/}
-      read -r FIRST LAST LEVEL SEVERITY <"$file" || continue
+      STATE=""
+      read -r FIRST LAST LEVEL SEVERITY STATE <"$file" || continue
       [[ "$FIRST$LAST$LEVEL" =~ ^[0-9]+$ ]] || continue
       if [ $((LEVEL + 1)) -lt "${#CHANNELS[@]}" ] &&
         [ $((NOW - FIRST)) -ge $(((LEVEL + 1) * ${ESCALATION_DELAY%.*})) ]; then
-        LEVEL=$((LEVEL + 1)) LAST=$NOW
-        send "$LEVEL" "[escalated $SEVERITY] $KEY still firing on $HOST_NAME since $FIRST" firing
-        save_state
+        # Moved on only once the next channel took it; otherwise tried again next time.
+        if send $((LEVEL + 1)) "[escalated $SEVERITY] $KEY still firing on $HOST_NAME since $FIRST" firing; then
+          LEVEL=$((LEVEL + 1)) LAST=$NOW
+          save_state
+        fi
       fi
     done
     ;;
