@@ -26,8 +26,9 @@ CHANGES = [
     ("    ttl: 24 hours", "    ttl: 12 hours", {CONF + "llm-gateway.yaml"}),
     ("    persistence: false", "    persistence: true", {CONF + "redis.conf"}),
     ("deduplication_window: 1 hour", "deduplication_window: 2 hours", {CONF + "alert.conf"}),
+    # The service's start timeout is the run's worst case (462 s here), not the interval.
     ("  interval: 5m\n  liveness:", "  interval: 2m\n  liveness:",
-     {UNITS + "openclaw-health-check.service", UNITS + "openclaw-health-check.timer"}),
+     {UNITS + "openclaw-health-check.timer"}),
     ("    - rpo: 15 minutes", "    - rpo: 30 minutes",
      {UNITS + "openclaw-backup.service", UNITS + "openclaw-backup.timer",
       CONF + "backup.conf", CONF + "failover.json"}),

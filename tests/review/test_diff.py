@@ -154,9 +154,10 @@ def test_head_revision_and_files_without_git(repo: Path, tmp_path: Path) -> None
     r = subprocess.run([OPENCLAW, "diff", "--base", "main~1", "--head", "main", "-i",
                         "inventory/production.yaml"], cwd=repo, capture_output=True, text=True)
     assert r.returncode == 2, r.stderr
+    # More attempts lengthen the health check's worst case: its unit's timeout follows.
     assert settings(r.stdout)[0].startswith("retry.max_attempts: 3 → 4 (failover.json, "
-                                            "health-check.conf, llm-gateway.yaml on 6 "
-                                            "host(s)")
+                                            "health-check.conf, llm-gateway.yaml, "
+                                            "openclaw-health-check.service on 6 host(s)")
     old = tmp_path / "old.yaml"
     old.write_text((REPO / "openclaw.yaml").read_text())
     r = subprocess.run([OPENCLAW, "diff", "--base-config", str(old), "-c",
