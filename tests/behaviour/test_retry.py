@@ -40,3 +40,23 @@ def test_the_api_key_is_sent_but_never_on_a_command_line(world: World) -> None:
     assert req.headers["Authorization"] == "Bearer behaviour-primary-key"
     script = (host.root / "scripts/health-check.sh").read_text()
     assert "--config -" in script  # curl reads URL and headers from standard input
+
+
+def test_with_the_llm_gateway_providers_are_probed_without_a_key(world: World) -> None:
+    """The provider keys are the LLM gateway's alone (its own account and env file): the
+    health check sends none, and a provider refusing the missing key has answered."""
+    host = world.host(world.text().replace("secrets:\n  env:", (
+        "llm_gateway:\n  enabled: true\n  master_key_env: LITELLM_MASTER_KEY\n"
+        "secrets:\n  env:\n    LITELLM_MASTER_KEY: {env: LITELLM_MASTER_KEY}")))
+    assert "PRIMARY_API_KEY" not in host.plan.file(
+        "/opt/openclaw/config/checks.env").content.decode()
+    world.provider.set(MODELS, 401)
+    host.health(1_000_000)
+    (req,) = [r for r in world.provider.requests if r.path == MODELS]
+    assert "Authorization" not in req.headers
+    assert host.check("probe:primary") == {"name": "probe:primary", "status": "ok",
+                                           "detail": "401 after 1 attempt(s)"}
+    world.provider.set(MODELS, 503)  # a provider that fails is still a failure, and retried
+    host.health(1_000_060)
+    assert host.check("probe:primary")["detail"] == "503 after 3 attempt(s)"
+    assert host.check("probe:primary")["status"] == "fail"

@@ -62,10 +62,15 @@ def keys_by_consumer(cfg: Config) -> dict[str, tuple[str, ...]]:
         "autoscale": queue if cfg.scaling.autoscaled else (),
         "llm-gateway": llm_gateway.env_names(cfg) if gw.enabled else (),
     }
-    return {name: tuple(k for k, _ in cfg.secrets.env if k in set(keys))
-            for name, keys in wanted.items()}
+    out: dict[str, tuple[str, ...]] = {}
+    for name, keys in wanted.items():
+        chosen = set(keys)
+        out[name] = tuple(k for k, _ in cfg.secrets.env if k in chosen)
+    return out
 
 
-def entries(cfg: Config, consumer: str) -> tuple[tuple[str, SecretSource], ...]:
-    keys = set(keys_by_consumer(cfg)[consumer])
-    return tuple((k, v) for k, v in cfg.secrets.env if k in keys)
+def entries(cfg: Config) -> dict[str, tuple[tuple[str, SecretSource], ...]]:
+    """Consumer -> its keys with their sources (the same for every host of a fleet)."""
+    sources = dict(cfg.secrets.env)
+    return {name: tuple((k, sources[k]) for k in keys)
+            for name, keys in keys_by_consumer(cfg).items()}

@@ -183,8 +183,9 @@ def compile_host(cfg: Config, host: Host, cache: Cache | None = None) -> HostPla
         template = f"{script.removesuffix('.sh')}.conf.j2"
         add(paths.conf(script), once(("conf", script, inside.root), lambda t=template: render(
             t, host.name, **ctx, units=_watched_units(cfg))), 0o640, grp=group)
+    env_keys = once(("env-keys",), lambda: env_files.entries(cfg))
     for consumer in _env_consumers(cfg):
-        keys = env_files.entries(cfg, consumer)
+        keys = env_keys[consumer]
         add(paths.env(consumer), once(("env", consumer), lambda k=keys: render(
             "env.j2", host.name, **{**ctx, "env": k})), 0o600, sensitive=True, secrets=keys)
     add(paths.failover, once(("failover", host.region), lambda: documents.dumps(

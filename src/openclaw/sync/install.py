@@ -61,7 +61,7 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
         _lock_check(plan, token),
         "step() { printf 'STEP\\t%s\\n' \"$*\"; }",
         # sha FILE: its sha256, empty when absent (the compare-and-swap of merged files).
-        "sha() { if [ -f \"$1\" ]; then sha256sum <\"$1\" | cut -c1-64; fi; }",
+        SHA,
         f"CHANGED={_q(CHANGED_SINCE_PLAN)}",
         f"WRITE_AS={_q(WRITE_AS)}",
         f"READ_NOFOLLOW={_q(READ_NOFOLLOW)}",
@@ -270,15 +270,18 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
     return "\n".join(lines) + "\n"
 
 
+# sha FILE: its sha256, empty when absent (the compare-and-swap of merged files); defined in
+# the install script and in what it runs as the service account.
+SHA = "sha() { if [ -f \"$1\" ]; then sha256sum <\"$1\" | cut -c1-64; fi; }"
 # Run as the service account by `put`: $1 the staged copy, $2 the target, $3 its mode, $4 the
 # target's sha256 at plan time ("x" + hash; empty: no check). Exit 3: changed since plan.
 WRITE_AS = "\n".join((
     "umask 077",
+    SHA,
     "t=$(mktemp --suffix=.openclaw-new \"$(dirname \"$2\")/.$(basename \"$2\").XXXXXX\") || exit 1",
     "trap 'rm -f \"$t\"; exit 129' HUP INT TERM",
     "if ! { cat \"$1\" >\"$t\" && chmod \"$3\" \"$t\"; }; then rm -f \"$t\"; exit 1; fi",
-    "if [ -n \"$4\" ] && [ \"x$(if [ -f \"$2\" ]; then sha256sum <\"$2\" | cut -c1-64; fi)\" "
-    "!= \"$4\" ]; then rm -f \"$t\"; exit 3; fi",
+    "if [ -n \"$4\" ] && [ \"x$(sha \"$2\")\" != \"$4\" ]; then rm -f \"$t\"; exit 3; fi",
     "mv -f -T \"$t\" \"$2\" || { rm -f \"$t\"; exit 1; }",
 ))
 # Owner and mode set on the file opened without following a link (fchown, fchmod).
