@@ -152,12 +152,23 @@ def make_key(workdir: Path) -> Path:
     return key
 
 
+def _free_slot(count: int) -> int:
+    """A network slot no namespace uses: a run killed before its cleanup leaves its own behind
+    (never ours to remove), and `ip netns add` of the same name would fail."""
+    start = os.getpid() % 60
+    for step in range(60):
+        slot = (start + step) % 60
+        if not any(os.path.exists(f"/run/netns/openclaw-oc{slot}n{i}") for i in range(count)):
+            return slot
+    raise RuntimeError("every test network slot is taken: remove stale openclaw-oc* namespaces")
+
+
 @contextlib.contextmanager
 def containers(count: int, workdir: Path, key: Path, extra_binds: list[str] | None = None,
                boot_timeout: float = 90) -> Iterator[list[Container]]:
     """Boot `count` containers; always stop them and remove their namespaces and cgroups."""
     root = rootfs()
-    slot = os.getpid() % 60
+    slot = _free_slot(count)
     fleet = []
     for i in range(count):
         tag = f"oc{slot}n{i}"
