@@ -39,6 +39,27 @@ def obj(props: J, *, title: str | None = None, desc: str | None = None,
     return out
 
 
+DAY = 86400
+# The bounds of each kind of value when its consumer sets no narrower ones: what bash's 64-bit
+# arithmetic, systemd's time spans and a percentage can hold.
+UNIT_LIMITS: dict[str, tuple[float, float]] = {
+    "duration": (0, 365 * DAY), "percent": (0, 1), "size": (0, 1 << 50),
+    "count": (1, 10**15), "rate": (1, 10**6)}
+
+
+def u(kind: str, lo: float | None = None, hi: float | None = None, why: str = "") -> J:
+    """A human-unit value (duration, percent, size, count, rate, threshold) with the bounds its
+    consumer accepts, in base units (seconds, fractions, bytes); checked by x-range on the
+    number the value means, whether written as 0 or as '0 tokens'."""
+    if kind == "threshold":
+        return {**ref(kind), "x-range": {"kind": kind}}
+    dlo, dhi = UNIT_LIMITS[kind]
+    bounds: J = {"kind": kind, "min": dlo if lo is None else lo, "max": dhi if hi is None else hi}
+    if why:
+        bounds["why"] = why
+    return {**ref(kind), "x-range": bounds}
+
+
 def d(schema: J, desc: str, default: Any = None) -> J:
     """Attach a description (and default) to a schema."""
     out = dict(schema)
@@ -86,11 +107,15 @@ def choice(names: list[str], desc: str, default: str) -> J:
 
 STRS = {"type": "array", "items": {"type": "string", "minLength": 1}}
 BOOL = {"type": "boolean"}
-NAME = {"type": "string", "pattern": r"^[a-z0-9][a-z0-9_.-]*$",
+NAME = {"type": "string", "pattern": r"^[a-z0-9][a-z0-9_.-]*$", "maxLength": 63,
         "x-hint": "a name of lowercase letters, digits, '-', '_' or '.'"}
 ENVNAME = {"type": "string", "pattern": r"^[A-Z_][A-Z0-9_]*$",
            "x-hint": "an environment variable name such as MINIMAX_API_KEY"}
-ABSPATH = {"type": "string", "pattern": r"^/", "x-hint": "an absolute path"}
+# Paths are written into units unquoted (WorkingDirectory=, ReadWritePaths=, Environment=):
+# the characters that need no quoting or specifier escaping anywhere.
+PATH_CHARS = r"[A-Za-z0-9._+@/-]"
+ABSPATH = {"type": "string", "pattern": rf"^/{PATH_CHARS}*$", "maxLength": 1024,
+           "x-hint": "an absolute path of letters, digits and . _ + @ - /"}
 PORT = {"type": "integer", "minimum": 1, "maximum": 65535}
 URLPATH = {"type": "string", "pattern": "^/", "x-hint": "a path starting with /"}
 URL = {"type": "string", "pattern": r"^https?://[^\s]+$", "x-hint": "an http(s) URL"}
@@ -101,32 +126,32 @@ DEFS: J = {
         "title": "Duration",
         "description": "Seconds as a number, or a number with a unit: 30s, 15m, 1h, "
                        "24 hours, 7 days ('every 5 minutes' is accepted too).",
-        "type": ["number", "string"], "minimum": 0, "pattern": units.DURATION_RE,
+        "type": ["number", "string"], "pattern": units.DURATION_RE,
         "x-hint": "a duration such as 30s, 15m, 1h or 24 hours",
     },
     "percent": {
         "title": "Percentage",
         "description": "80% or a fraction such as 0.8.",
-        "type": ["number", "string"], "minimum": 0, "maximum": 100,
+        "type": ["number", "string"],
         "pattern": units.PERCENT_RE, "x-hint": "a percentage such as 80%",
     },
     "size": {
         "title": "Size",
         "description": "Bytes, or a number with a unit: 256MB, 1GiB.",
-        "type": ["integer", "string"], "minimum": 0, "pattern": units.SIZE_RE,
+        "type": ["integer", "string"], "pattern": units.SIZE_RE,
         "x-hint": "a size such as 256MB",
     },
     "count": {
         "title": "Count",
         "description": "A whole number, optionally followed by words: 5, "
                        "'5 consecutive failures', '100000 tokens'.",
-        "type": ["integer", "string"], "minimum": 1, "pattern": units.COUNT_RE,
+        "type": ["integer", "string"], "pattern": units.COUNT_RE,
         "x-hint": "a whole number such as 5 or '100000 tokens' (not a range)",
     },
     "rate": {
         "title": "Rate",
         "description": "Requests per period: '100 requests/hour'; a bare number is per hour.",
-        "type": ["integer", "string"], "minimum": 0, "pattern": units.RATE_RE,
+        "type": ["integer", "string"], "pattern": units.RATE_RE,
         "x-hint": "a rate such as '100 requests/hour'",
     },
     "threshold": {
@@ -148,7 +173,7 @@ DEFS: J = {
         "anyOf": [
             {"$ref": "#/$defs/duration"},
             {"type": "string", "pattern": r"^\s*[0-9]+\s*-\s*[0-9]+\s*[a-z]+\s*$"},
-            obj({"min": ref("duration"), "max": ref("duration")}, required=["min", "max"]),
+            obj({"min": u("duration"), "max": u("duration")}, required=["min", "max"]),
         ],
         "x-hint": "a duration, a range such as '15-60 minutes', or {min, max}",
     },
@@ -172,17 +197,19 @@ DEFS: J = {
     },
     # Mapping forms of the report's list-of-one-key-mapping blocks.
     "cb_metrics": obj({
-        "failure_threshold": d(ref("count"), "Consecutive failed probes that open the breaker.", 3),
+        "failure_threshold": d(u("count", 1, 100),
+                               "Consecutive failed probes that open the breaker.", 3),
         "cooldown_period": d(ref("cooldown"), "How long an open breaker waits before a probe.",
                              "15-60 minutes"),
-        "probe_interval": d(ref("duration"), "How often an open or half-open breaker is looked "
-                                             "at.", "5m"),
+        "probe_interval": d(u("duration", 1, DAY),
+                            "How often an open or half-open breaker is looked "
+                            "at.", "5m"),
     }),
     "retry_status": {"type": "array", "items": ref("status_class")},
     "triggers": obj({
-        "high_latency": d(ref("threshold"), "p99 latency that degrades service.", "> 5s p99"),
-        "high_error_rate": d(ref("threshold"), "Error rate that degrades service.", "> 5%"),
-        "resource_pressure": d(ref("threshold"), "Free memory below which service is minimal.",
+        "high_latency": d(u("threshold"), "p99 latency that degrades service.", "> 5s p99"),
+        "high_error_rate": d(u("threshold"), "Error rate that degrades service.", "> 5%"),
+        "resource_pressure": d(u("threshold"), "Free memory below which service is minimal.",
                                "< 256MB memory"),
     }),
     "secrets_storage": obj({"vault": DESCRIPTIVE, "exclude_from_git": BOOL,
@@ -190,14 +217,14 @@ DEFS: J = {
     "secrets_injection": obj({"environment_variables": BOOL, "secrets_service": BOOL}),
     "secrets_audit": obj({"log_access": BOOL, "alert_on_access": BOOL}),
     "safety_input": obj({
-        "max_length": d(ref("count"), "Longest accepted input, in tokens.", "10000 tokens"),
+        "max_length": d(u("count", 1, 10**7), "Longest accepted input, in tokens.", "10000 tokens"),
         "filter_prompts": d(STRS, "Input fragments that are refused."),
         "validate_json": d(BOOL, "Reject tool inputs that are not valid JSON.", True),
     }),
     "safety_output": obj({
         "sanitize_tool_calls": d(BOOL, "Sanitize tool calls in model output.", True),
         "filter_sensitive": d(STRS, "Keys whose values are redacted from output."),
-        "rate_limit_per_user": d(ref("rate"), "Requests per user.", "100 requests/hour"),
+        "rate_limit_per_user": d(u("rate"), "Requests per user.", "100 requests/hour"),
     }),
     "log_destinations": obj({
         "local_file": d(DESCRIPTIVE, "Directory for log files."),
@@ -247,8 +274,9 @@ DEFS: J = {
     "state_sharing": obj({"shared_memory": DESCRIPTIVE, "persistent_state": DESCRIPTIVE}),
     "region_failover": obj({
         "automatic": d(BOOL, "Fail over to the next region without an operator.", True),
-        "rpo": d(ref("duration"), "Recovery point objective; also the backup interval.", "15m"),
-        "rto": d(ref("duration"), "Recovery time objective.", "5m"),
+        "rpo": d(u("duration", 60, 7 * DAY, "the backup timer's interval"),
+                 "Recovery point objective; also the backup interval.", "15m"),
+        "rto": d(u("duration", 60, DAY), "Recovery time objective.", "5m"),
     }),
 }
 
@@ -319,34 +347,35 @@ PROPS: J = {
                           "Attempts per probe, the first included.", 3),
         "backoff": d({"enum": ["exponential", "linear", "constant"]}, "Delay growth.",
                      "exponential"),
-        "initial_delay": d(ref("duration"), "Delay before the first retry.", "1s"),
-        "max_delay": d(ref("duration"), "Longest delay between retries.", "60s"),
+        "initial_delay": d(u("duration", 0, 3600), "Delay before the first retry.", "1s"),
+        "max_delay": d(u("duration", 0, 3600), "Longest delay between retries.", "60s"),
         "retry_on": d(ref("retry_status"), "Status classes that are retried.",
                       ["rate_limit (429)", "timeout (504)", "server_error (5xx)"]),
         "do_not_retry_on": d(ref("retry_status"), "Status classes never retried.",
                              ["bad_request (400)", "unauthorized (401)", "forbidden (403)"]),
     }, title="Retry", desc="Retry policy for probes and provider calls (report 1.2)."),
     "health_checks": obj({
-        "interval": d(ref("duration"), "How often the health-check timer runs (default: "
+        "interval": d(u("duration", 10, DAY, "a timer interval"),
+                      "How often the health-check timer runs (default: "
                       "the liveness interval)."),
         "liveness": obj({
             "endpoint": d(URLPATH, "Gateway path.", "/healthz"),
-            "interval": d(ref("duration"), "Probe interval.", "30s"),
-            "timeout": d(ref("duration"), "Probe timeout.", "10s"),
-            "failure_threshold": d(ref("count"), "Failures before the target is down.", 3),
+            "interval": d(u("duration", 1, 3600), "Probe interval.", "30s"),
+            "timeout": d(u("duration", 1, 600, "a probe's timeout"), "Probe timeout.", "10s"),
+            "failure_threshold": d(u("count", 1, 100), "Failures before the target is down.", 3),
         }),
         "readiness": obj({
             "endpoint": d(URLPATH, "Gateway path.", "/readyz"),
-            "interval": d(ref("duration"), "Probe interval.", "10s"),
-            "timeout": d(ref("duration"), "Probe timeout.", "5s"),
+            "interval": d(u("duration", 1, 3600), "Probe interval.", "10s"),
+            "timeout": d(u("duration", 1, 600, "a probe's timeout"), "Probe timeout.", "5s"),
         }),
         "startup": obj({
             "endpoint": d(URLPATH, "Gateway path.", "/healthz"),
-            "initial_delay": d(ref("duration"), "Grace time after start.", "30s"),
+            "initial_delay": d(u("duration", 0, 3600), "Grace time after start.", "30s"),
         }),
-        "disk_max_usage": d(ref("percent"), "Disk use of the root's filesystem that fails "
+        "disk_max_usage": d(u("percent", 0.01, 1), "Disk use of the root's filesystem that fails "
                             "the check.", "90%"),
-        "memory_min_free": d(ref("size"), "Available memory below which the check fails.",
+        "memory_min_free": d(u("size", 0, 1 << 40), "Available memory below which the check fails.",
                              "256MB"),
         "workspace_files": d(STRS, "Files (relative to the workspace) that must exist.", []),
     }, title="Health checks", desc="Probes run by the health-check timer (report 1.3)."),
@@ -362,12 +391,12 @@ PROPS: J = {
     "cost_management": obj({
         "budgets": {"type": "array", "description": "Token budgets.", "items": obj({
             "name": d(NAME, "Budget name."),
-            "limit": d(ref("count"), "Tokens per period: 100000 or '100000 tokens'."),
+            "limit": d(u("count"), "Tokens per period: 100000 or '100000 tokens'."),
             "scope": d({"enum": ["per_provider", "global"]}, "Per provider or fleet-wide.",
                        "per_provider"),
             "providers": d({"type": "array", "items": NAME},
                            "Providers a per_provider budget covers (default: all)."),
-            "alert_threshold": d(ref("percent"), "Share of the limit that alerts.", "80%"),
+            "alert_threshold": d(u("percent", 0.01, 1), "Share of the limit that alerts.", "80%"),
             "action": d({"enum": ["alert", "switch_provider"]}, "What happens at the limit.",
                         "alert"),
             "reset": d({"enum": ["hourly", "daily", "weekly", "monthly", "1st of month"]},
@@ -379,7 +408,8 @@ PROPS: J = {
             "aggregation": d({"enum": ["per_minute", "hourly", "daily"]},
                              "Aggregation period.", "hourly"),
             "export": d({"type": "string"}, "Where aggregates go.", "cost_dashboard"),
-            "check_interval": d(ref("duration"), "How often the budget check runs.", "5m"),
+            "check_interval": d(u("duration", 10, DAY, "a timer interval"),
+                                "How often the budget check runs.", "5m"),
             "usage_file": d({"type": "string", "pattern": "^[^/]"}, "Usage file, relative to "
                             "the root's logs/.", "token-usage.json"),
         }),
@@ -398,7 +428,8 @@ PROPS: J = {
                           "api_key_env": d(ENVNAME, "The .env key holding the API key."),
                           "health_path": d(URLPATH,
                                            "Path probed by the health check.", "/models"),
-                          "timeout": d(ref("duration"), "Request timeout.", "30s"),
+                          "timeout": d(u("duration", 1, 3600, "a model request's timeout"),
+                                       "Request timeout.", "30s"),
                       }, required=["name", "model"])},
         "failover": obj({
             "on_error": d(BOOL, "Fail over on server errors.", True),
@@ -445,11 +476,11 @@ PROPS: J = {
             "enabled": d(BOOL, "Semantic cache.", False),
             "similarity_threshold": d({"type": "number", "minimum": 0, "maximum": 1},
                                       "Similarity for a hit.", 0.95),
-            "ttl": d(ref("duration"), "Entry lifetime.", "1h"),
+            "ttl": d(u("duration", 1, 365 * DAY), "Entry lifetime.", "1h"),
         }),
         "exact": obj({
             "enabled": d(BOOL, "Exact-match cache.", True),
-            "ttl": d(ref("duration"), "Entry lifetime.", "24h"),
+            "ttl": d(u("duration", 1, 365 * DAY), "Entry lifetime.", "24h"),
         }),
         "cache_backend": d({"enum": ["redis", "redis-stack", "qdrant", "memory"]},
                            "Cache store.", "redis"),
@@ -494,12 +525,15 @@ PROPS: J = {
                           "metadata"], "Fields of a log record (documentation only)."),
         "destinations": kvlist("log_destinations", "Where logs go."),
         "retention": obj({
-            "local": d(ref("duration"), "Local retention: the journal's MaxRetentionSec= and "
+            "local": d(u("duration", DAY, 3650 * DAY, "journald and logrotate keep whole days"),
+                       "Local retention: the journal's MaxRetentionSec= and "
                        "the days logrotate keeps file logs.", "7 days"),
-            "remote": d(ref("duration"), "Remote retention (kept by the receiving end).",
+            "remote": d(u("duration", DAY, 3650 * DAY),
+                        "Remote retention (kept by the receiving end).",
                         "30 days"),
         }),
-        "journal_max_use": d(ref("size"), "Disk the journal may use (SystemMaxUse=).", "1GB"),
+        "journal_max_use": d(u("size", 1 << 20, 1 << 40),
+                             "Disk the journal may use (SystemMaxUse=).", "1GB"),
         "tracing": obj({
             "endpoint": d(URL, "OTLP endpoint; the gateway and LLM-gateway units get the "
                           "OpenTelemetry environment when it is set."),
@@ -519,15 +553,16 @@ PROPS: J = {
     "alerting": obj({
         "channels": kvlist("alert_channels", "Alert channels, first = first notified."),
         "thresholds": obj({
-            "error_rate": d(ref("threshold"), "Error rate that alerts.", "> 5%"),
-            "latency_p99": d(ref("threshold"), "p99 latency that alerts.", "> 10s"),
-            "memory_usage": d(ref("threshold"), "Memory use that alerts.", "> 80%"),
-            "disk_usage": d(ref("threshold"), "Disk use that alerts.", "> 90%"),
+            "error_rate": d(u("threshold"), "Error rate that alerts.", "> 5%"),
+            "latency_p99": d(u("threshold"), "p99 latency that alerts.", "> 10s"),
+            "memory_usage": d(u("threshold"), "Memory use that alerts.", "> 80%"),
+            "disk_usage": d(u("threshold"), "Disk use that alerts.", "> 90%"),
         }),
         "suppression": obj({
-            "deduplication_window": d(ref("duration"), "The same alert is not re-sent "
+            "deduplication_window": d(u("duration", 60, 30 * DAY), "The same alert is not re-sent "
                                       "within this window.", "1h"),
-            "escalation_delay": d(ref("duration"), "An alert still firing after this goes to "
+            "escalation_delay": d(u("duration", 60, 30 * DAY),
+                                  "An alert still firing after this goes to "
                                   "the next channel.", "15m"),
         }),
     }, title="Alerting", desc="Alert channels, thresholds and suppression (report 4.3)."),
@@ -548,7 +583,8 @@ PROPS: J = {
                                   "autoscaler timer starts and stops worker instances."),
             "depth_query": d({"type": "string", "minLength": 1}, "SQL giving the queue depth.",
                              "SELECT count(*) FROM task_queue WHERE status = 'pending'"),
-            "check_interval": d(ref("duration"), "How often the autoscaler runs.", "1m"),
+            "check_interval": d(u("duration", 10, DAY, "a timer interval"),
+                                "How often the autoscaler runs.", "1m"),
             "lock_redis_url_env": d(ENVNAME, "The .env key with a Redis URL: hosts that "
                                     "share the queue take turns through a lock there."),
         }),
@@ -567,10 +603,13 @@ PROPS: J = {
         "latency_routing": d({"type": "string"}, "How clients reach the nearest region.",
                              "geoDNS"),
         "rollout": obj({
-            "batch_size": d({"type": ["integer", "string"], "minimum": 1,
-                             "pattern": units.PERCENT_RE},
+            "batch_size": d({"anyOf": [
+                                {"type": "integer", "minimum": 1, "maximum": 100000},
+                                {"type": "string", "pattern": units.PERCENT_RE,
+                                 "x-range": {"kind": "percent", "min": 0.01, "max": 1}}],
+                             "x-hint": "a number of hosts or a percentage such as 25%"},
                             "Hosts per batch: a number or a percentage of the region.", 1),
-            "health_timeout": d(ref("duration"), "How long a batch may take to turn "
+            "health_timeout": d(u("duration", 1, 3600), "How long a batch may take to turn "
                                 "healthy.", "2m"),
         }),
     }, title="Deployment", desc="Regions and failover (report 5.3)."),
@@ -594,10 +633,14 @@ def openclaw_schema() -> J:
 
 
 HOST = obj({
-    "ssh_host": d({"type": "string", "minLength": 1}, "Address to connect to (default: the "
+    "ssh_host": d({"type": "string", "maxLength": 253,
+                   "pattern": r"^(?:@local|[A-Za-z0-9_\[][A-Za-z0-9_.:%\[\]-]*)$",
+                   "x-hint": "a host name or address, or @local"},
+                  "Address to connect to (default: the "
                   "host's name); '@local' runs on the controller without SSH."),
     "ssh_port": d(PORT, "SSH port.", 22),
-    "ssh_user": d({"type": "string", "minLength": 1}, "SSH user."),
+    "ssh_user": d({"type": "string", "maxLength": 32, "pattern": r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$",
+                   "x-hint": "a user name of letters, digits, '_', '.' or '-'"}, "SSH user."),
     "ssh_key": d({"type": "string", "minLength": 1}, "Private key file."),
     "ssh_known_hosts": d({"type": "string", "minLength": 1}, "known_hosts file of the "
                          "fleet's host keys."),
@@ -605,7 +648,9 @@ HOST = obj({
                                "checked: yes (only keys already in ssh_known_hosts), "
                                "accept-new (trust on first use), or no.", "accept-new"),
     "sudo": d(BOOL, "Become root with sudo.", False),
-    "root": d({"type": "string", "minLength": 1}, "Filesystem prefix for every managed path; "
+    "root": d({"type": "string", "maxLength": 1024, "pattern": rf"^{PATH_CHARS}+$",
+               "x-hint": "a path of letters, digits and . _ + @ - /"},
+              "Filesystem prefix for every managed path; "
               "relative paths are relative to the inventory file.", "/"),
 })
 
@@ -629,6 +674,7 @@ def inventory_schema() -> J:
                     "hosts": {"type": "object", "minProperties": 1,
                               "propertyNames": {"type": "string",
                                                 "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+                                                "maxLength": 253,
                                                 "x-hint": "a host name"},
                               "additionalProperties": {"anyOf": [ref("host"),
                                                                  {"type": "null"}]}},

@@ -29,6 +29,9 @@ MAX_BYTES = 1024 * 1024
 # Nodes visited while constructing; a document of this size is far beyond any real fleet
 # config, while an alias bomb reaches it in milliseconds.
 MAX_NODES = 200_000
+# Mappings and lists inside each other; the reference config needs 6. PyYAML composes
+# recursively, so a deeper document would exhaust Python's stack.
+MAX_DEPTH = 64
 
 PathT = tuple[str | int, ...]
 Mark = tuple[int, int]
@@ -55,6 +58,11 @@ _Resolver.add_implicit_resolver(
     _T + "null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
 
 
+class _TooDeep(Exception):
+    def __init__(self, mark: Any) -> None:
+        self.mark = mark
+
+
 class _Loader(Reader, Scanner, Parser, Composer, _Resolver):
     def __init__(self, stream: str) -> None:
         Reader.__init__(self, stream)
@@ -62,6 +70,17 @@ class _Loader(Reader, Scanner, Parser, Composer, _Resolver):
         Parser.__init__(self)
         Composer.__init__(self)
         _Resolver.__init__(self)
+        self.depth = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise _TooDeep(self.peek_event().start_mark)  # type: ignore[no-untyped-call]
+            node: Node | None = super().compose_node(parent, index)
+            return node
+        finally:
+            self.depth -= 1
 
 
 @dataclass(frozen=True)
@@ -155,6 +174,9 @@ def parse(text: str, name: str) -> Document:
             root = loader.get_single_node()
         finally:
             loader.dispose()
+    except _TooDeep as e:
+        raise _fail(name, e.mark.line + 1, e.mark.column + 1, f"nested more than {MAX_DEPTH} "
+                    "levels deep (a config or an inventory needs fewer than 10)", "L019") from None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)

@@ -169,6 +169,9 @@ def cooldown_order(ctx: Context) -> Iterator[Finding]:
     if lo > hi:
         yield ctx.at(path, f"cooldown minimum ({lo:g}s) is above its maximum ({hi:g}s)",
                      "R009")
+    elif lo < 1 or hi > 86400:  # LiteLLM's cooldown_time: seconds, and the breaker must open
+        yield ctx.at(path, f"expected a cooldown between 1s and 1d, got {lo:g}s to {hi:g}s",
+                     "R009")
 
 
 @rule
@@ -335,6 +338,44 @@ def accounts_apart(ctx: Context) -> Iterator[Finding]:
         if isinstance(name, str) and len(name) > 32:
             yield ctx.at(where, f"{'.'.join(where)} is {len(name)} characters long; system "
                          "account names have at most 32", "R024")
+        if name in ("root", "wheel", "sudo", "adm", "systemd-journal", "disk", "shadow"):
+            yield ctx.at(where, f"{'.'.join(where)} {name!r} is a privileged system account: "
+                         "the units' hardening assumes an unprivileged one of their own",
+                         "R024")
+
+
+@rule
+def ports_apart(ctx: Context) -> Iterator[Finding]:
+    """Each listener on the host needs a port of its own (all bind loopback or more)."""
+    taken: dict[int, str] = {}
+    for where, on in ((("service", "gateway", "port"), True),
+                      (("service", "dashboard", "port"), ctx.get("service", "dashboard",
+                                                                 "enabled")),
+                      (("llm_gateway", "port"), ctx.get("llm_gateway", "enabled"))):
+        port = ctx.get(*where)
+        if not on or not isinstance(port, int):
+            continue
+        if port in taken:
+            yield ctx.at(where, f"port {port} is already {taken[port]}'s; each listener "
+                         "needs its own", "R025")
+        taken.setdefault(port, ".".join(where))
+
+
+@rule
+def commands_parse(ctx: Context) -> Iterator[Finding]:
+    """The commands become ExecStart= lines: each must split into words the way a shell
+    would, so that every word can be quoted and escaped for systemd."""
+    from openclaw.compile.render import command_words
+    for where in (("service", "worker", "command"), ("service", "dashboard", "command")):
+        value = ctx.get(*where)
+        if not isinstance(value, str):
+            continue
+        try:
+            command_words(value)
+        except ValueError as e:
+            yield ctx.at(where, f"not a command line: {str(e).lower()}; write it as a shell "
+                         "would take it (quote words with spaces; '%i' is the worker's "
+                         "instance, every other '%' and '$' is taken literally)", "R026")
 
 
 @rule

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,9 +12,11 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import ValidationError
 
-from openclaw import resources
+from openclaw import resources, units
 from openclaw.findings import Finding
 from openclaw.load import Document, PathT
+
+SHOWN = 56  # characters of a long value that a message shows
 
 _TYPE_NAMES = {"object": "a mapping", "array": "a list", "string": "a string",
                "integer": "a whole number", "number": "a number", "boolean": "true or false",
@@ -27,8 +30,41 @@ def validator(name: str) -> jsonschema.protocols.Validator:
 @functools.cache
 def _validator_at(path: Path) -> jsonschema.protocols.Validator:
     schema = resources.schema_at(path)
-    cls = jsonschema.validators.validator_for(schema)
-    return cls(schema)
+    base = jsonschema.validators.validator_for(schema)
+    # An integer is an int: JSON Schema counts 3.0 as one, and it would be written as "3.0"
+    # where a consumer wants a count or a port.
+    checker = base.TYPE_CHECKER.redefine(
+        "integer", lambda _, x: isinstance(x, int) and not isinstance(x, bool))
+    cls = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
+        base, validators={"x-range": _in_range}, type_checker=checker)
+    validator: jsonschema.protocols.Validator = cls(schema)
+    return validator
+
+
+def _in_range(_v: Any, spec: dict[str, Any], instance: Any, _s: Any
+              ) -> Iterator[ValidationError]:
+    """The number a human-unit value means, held to its consumer's bounds: strings such as
+    '0 tokens' or '150%' meet the same limits as plain numbers."""
+    if isinstance(instance, bool) or not isinstance(instance, int | float | str) or \
+            (isinstance(instance, float) and not math.isfinite(instance)):
+        return  # not a number at all: validate's finite-number check says so
+    kind = spec["kind"]
+    try:
+        if kind == "threshold":
+            t = units.threshold(instance)
+            kind, value = t.kind, t.value
+            lo, hi = units.THRESHOLD_LIMITS[kind]
+        else:
+            value = units.PARSERS[kind](instance)
+            lo, hi = float(spec["min"]), float(spec["max"])
+    except (ValueError, TypeError, KeyError, OverflowError):
+        return  # the type and pattern keywords report a value of the wrong shape
+    if not lo <= value <= hi:
+        what = {"fraction": "percentage", "percent": "percentage", "count": "whole number"
+                }.get(kind, kind)
+        why = f" ({spec['why']})" if spec.get("why") else ""
+        yield ValidationError(f"expected a {what} between {units.show(kind, lo)} and "
+                              f"{units.show(kind, hi)}{why}, got {_show(instance)}")
 
 
 def check(doc: Document, schema_name: str) -> list[Finding]:
@@ -99,7 +135,7 @@ def _show(value: Any) -> str:
     if isinstance(value, list):
         return "a list"
     text = repr(value) if not isinstance(value, bool) else str(value).lower()
-    return text if len(text) <= 60 else text[:57] + "..."
+    return text if len(text) <= SHOWN + 4 else text[:SHOWN + 1] + "..."
 
 
 def _findings(doc: Document, error: ValidationError) -> Iterator[Finding]:
@@ -165,6 +201,14 @@ def _findings(doc: Document, error: ValidationError) -> Iterator[Finding]:
         else:
             msg = f"expected {_expected(error.schema)}, got {_show(error.instance)}"
         yield doc.finding(path, msg, "S008")
+        return
+    if v == "maxLength":
+        n = len(error.instance) if isinstance(error.instance, str) else 0
+        yield doc.finding(path, f"must be at most {error.validator_value} characters long, "
+                          f"got {n}", "S008")
+        return
+    if v == "x-range":
+        yield doc.finding(path, error.message, "S010")
         return
     if v == "minProperties":
         yield doc.finding(path, "must not be empty", "S009")

@@ -7,7 +7,9 @@ functions turn validated values into numbers for the model.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 _DURATION_UNITS = {
     "ms": 0.001, "s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1,
@@ -109,3 +111,39 @@ def threshold(value: str | int | float) -> Threshold:
     if unit.lower() in _SIZE_UNITS:
         return Threshold(op, float(size(num + unit)), "size")
     return Threshold(op, float(num), "number")
+
+
+# Bounds in base units (seconds, fractions, bytes, counts), checked by the schema's x-range
+# keyword on the number a value means, so that '0 tokens' and '150%' meet the same limits
+# as 0 and 150.
+PARSERS: dict[str, Callable[[Any], float]] = {
+    "duration": duration, "percent": percent, "size": size, "count": count,
+    "rate": rate_per_hour}
+# What a threshold's number may be, by the kind its unit gives it.
+THRESHOLD_LIMITS = {"fraction": (0.0, 1.0), "duration": (0.0, 86400.0),
+                    "size": (0.0, float(1 << 50)), "number": (0.0, 1e15)}
+
+
+def show(kind: str, value: float) -> str:
+    """A base-unit number as the config would write it: 86400 -> '1d', 0.8 -> '80%'."""
+    if kind == "duration":
+        s = value
+        for unit, n in (("d", 86400), ("h", 3600), ("m", 60)):
+            if s >= n and s % n == 0:
+                return f"{s / n:g}{unit}"
+        return f"{s:g}s"
+    if kind in ("percent", "fraction"):
+        return f"{value * 100:g}%"
+    if kind == "size":
+        for unit, n in (("PiB", 1 << 50), ("TiB", 1 << 40), ("GiB", 1 << 30),
+                        ("TB", 1000**4), ("GB", 1000**3), ("MB", 1000**2), ("kB", 1000)):
+            if value >= n and value % n == 0:
+                return f"{value / n:g}{unit}"
+        return f"{value:g}B"
+    if kind == "rate":
+        return f"{_plain(value)} requests/hour"
+    return _plain(value)
+
+
+def _plain(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"

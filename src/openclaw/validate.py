@@ -14,6 +14,7 @@ from openclaw.findings import WARNING, Finding, has_errors, sort_findings
 from openclaw.load import Document, load_file
 from openclaw.normalize import normalize
 from openclaw.rules import Context, no_secret_literals, run_rules
+from openclaw.schema_check import SHOWN
 from openclaw.secrets_scan import scan
 
 CONFIG_SCHEMA = "openclaw.schema.json"
@@ -43,7 +44,9 @@ def _scrub(findings: list[Finding], doc: Document) -> list[Finding]:
     for f in findings:
         msg = f.message
         for v in values:
-            msg = msg.replace(v, "<redacted>")
+            # Whole, or cut where a message shortens long values (schema_check._show).
+            msg = msg.replace(v, "<redacted>").replace(v[:SHOWN], "<redacted>") \
+                .replace(repr(v)[1:SHOWN + 1], "<redacted>")
         out.append(Finding(f.file, f.line, f.col, f.path, msg, f.code, f.severity))
     return out
 
@@ -74,6 +77,13 @@ def control_findings(doc: Document, code: str, number_code: str) -> list[Finding
     return out
 
 
+def _besides(control: list[Finding], schema: list[Finding]) -> list[Finding]:
+    """Schema findings on a value that already has a control-character finding say the same
+    thing less clearly (its pattern fails too)."""
+    said = {f.path for f in control}
+    return [f for f in schema if f.path not in said or f.code not in ("S004", "S008")]
+
+
 def _control_message(text: str, what: str) -> str:
     m = _CONTROL.search(text)
     assert m is not None
@@ -89,7 +99,7 @@ def check_config(path: str) -> tuple[list[Finding], dict[str, Any] | None]:
     except FindingsError as e:
         return e.findings, None
     bad = control_findings(doc, "R021", "R022")
-    findings = schema_check.check(doc, CONFIG_SCHEMA)
+    findings = _besides(bad, schema_check.check(doc, CONFIG_SCHEMA))
     data: dict[str, Any] | None = None
     if not findings and not bad:
         data, origins = normalize(doc.data, resources.schema(CONFIG_SCHEMA))
@@ -136,8 +146,8 @@ def check_inventory(path: str, regions: list[str] | None
         doc = load_file(path)
     except FindingsError as e:
         return e.findings, None, None
-    findings = control_findings(doc, "I003", "I004") + schema_check.check(doc,
-                                                                          INVENTORY_SCHEMA)
+    bad = control_findings(doc, "I003", "I004")
+    findings = bad + _besides(bad, schema_check.check(doc, INVENTORY_SCHEMA))
     findings += [doc.finding(where, "this looks like a secret value; the inventory names "
                              "where keys are (ssh_key: a file path), never a key itself",
                              "I005") for where, _ in scan(doc.data)]
@@ -156,7 +166,26 @@ def check_inventory(path: str, regions: list[str] | None
                                             f"{seen[host]!r}; a host belongs to exactly one "
                                             "region", "I002", key=True))
             seen.setdefault(host, region)
+    findings += _root_findings(doc, path)
     return findings, (doc.data if not has_errors(findings) else None), doc
+
+
+_SAFE_PATH = re.compile(r"[A-Za-z0-9._+@/-]+")
+
+
+def _root_findings(doc: Document, path: str) -> list[Finding]:
+    """A relative root resolves against the inventory's directory, whose name the schema
+    never saw: it must still be a path that units can name unquoted."""
+    from openclaw.inventory import build
+    out = []
+    for host in build(doc.data, path, []).hosts:
+        if not _SAFE_PATH.fullmatch(host.root):
+            out.append(doc.finding(("regions", host.region, "hosts", host.name),
+                                   f"root resolves to {host.root!r}, which holds characters "
+                                   "other than letters, digits and . _ + @ - /: units name "
+                                   "paths unquoted; move the checkout or give an absolute root",
+                                   "I006", key=True))
+    return out
 
 
 def default_inventory() -> str | None:

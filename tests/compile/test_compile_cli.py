@@ -97,19 +97,18 @@ def test_no_secret_is_resolved_offline(tmp_path: Path) -> None:
 
 
 def test_a_failed_compile_leaves_the_previous_tree(tmp_path: Path) -> None:
-    import shutil
+    import resource
     out = tmp_path / "out"
     assert compile_to(out).returncode == 0
     before = digest(out)
-    # A host whose name makes a path component too long for the file system.
-    inv = tmp_path / "inv.yaml"
-    inv.write_text((REPO / "inventory/production.yaml").read_text().replace(
-        "agent-use1-01.example.com", "h" * 250 + ".example.com", 1))
-    shutil.copy(REPO / "openclaw.yaml", tmp_path / "openclaw.yaml")
-    r = subprocess.run([OPENCLAW, "compile", "-c", str(tmp_path / "openclaw.yaml"), "-i",
-                        str(inv), "-o", str(out)], capture_output=True, text=True)
+
+    def small_files() -> None:  # a full disk, as far as the compile can tell
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2048, 2048))
+
+    r = subprocess.run([OPENCLAW, "compile", "-i", "inventory/production.yaml", "-o", str(out)],
+                       cwd=REPO, capture_output=True, text=True, preexec_fn=small_files)
     assert r.returncode == 1, r.stdout + r.stderr
-    assert "cannot write the compiled tree (File name too long)" in r.stderr
+    assert "cannot write the compiled tree (File too large)" in r.stderr
     assert "internal error" not in r.stderr
     assert digest(out) == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []

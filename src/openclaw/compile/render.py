@@ -38,13 +38,33 @@ def _systemd_seconds(value: float) -> str:
     return f"{s}s"
 
 
-def systemd_word(value: str) -> str:
-    """One argument of an Exec*= line: specifiers and variables escaped, quoted when it
-    holds anything but plain path characters."""
-    s = str(value).replace("%", "%%").replace("$", "$$")
+def systemd_word(value: str, keep: str = "") -> str:
+    """One argument of an Exec*= line: specifiers (but those in `keep`) and variables escaped,
+    quoted when it holds anything but plain path characters."""
+    s = str(value).replace("$", "$$")
+    s = re.sub(f"%(?![{re.escape(keep)}])" if keep else "%", "%%", s)
     if re.fullmatch(r"[A-Za-z0-9_@%+=:,./-]+", s):
         return s
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def systemd_value(value: str) -> str:
+    """Text inside a double-quoted Environment="NAME=..." assignment."""
+    return str(value).replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%")
+
+
+def command_words(command: str) -> list[str]:
+    """A configured command split as a shell would; ValueError when it cannot be."""
+    words = shlex.split(command)
+    if not words:
+        raise ValueError("it has no words")
+    return words
+
+
+def systemd_command(command: str, keep: str = "") -> str:
+    """A configured command as an ExecStart= value, every word through systemd_word; `keep`
+    names the specifier letters the command may use on purpose ("i": the worker's instance)."""
+    return " ".join(systemd_word(w, keep) for w in command_words(command))
 
 
 def environment() -> jinja2.Environment:
@@ -64,6 +84,8 @@ def _environment_at(templates: Path) -> ImmutableSandboxedEnvironment:
     env.filters["span"] = _systemd_seconds
     env.filters["shwords"] = _shwords
     env.filters["sdword"] = systemd_word
+    env.filters["sdcommand"] = systemd_command
+    env.filters["sdvalue"] = systemd_value
     env.globals["dict"] = dict
     return env
 
