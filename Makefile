@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
 .PHONY: demo test lint unit system-deps gateway-venv openclaw-bundle openclaw-schema schema \
-	golden clean bench
+	golden clean bench bench-hostile
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -118,6 +118,10 @@ $(BENCH_VENV)/.installed: pyproject.toml
 
 bench: $(BENCH_VENV)/.installed system-deps
 	$(BENCH_VENV)/bin/python bench/run.py $(BENCH_ARGS)
+
+# Worst-case hostile inputs: time and memory of validate/compile (bench/hostile.md).
+bench-hostile: $(STAMP)
+	$(BIN)/python bench/hostile.py
 
 schema: $(STAMP)
 	$(BIN)/python tools/gen_schema.py

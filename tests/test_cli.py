@@ -151,6 +151,35 @@ def test_a_file_that_is_not_a_config_is_refused_by_name_and_never_echoed(
     assert r.returncode == 1 and f"{tmp_path}:1:1: is a directory" in r.stdout + r.stderr
 
 
+def test_file_problems_are_exit_1_naming_the_file(tmp_path: Path) -> None:
+    """Never click's usage error (exit 2, which means "changes" here)."""
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    cases = [
+        (("validate", "-c", "/proc/self/mem"), "/proc/self/mem:1:1: cannot read: "),
+        (("compile", "-i", "inventory/production.yaml", "-o", str(a_file)),
+         f"{a_file}: is not a directory"),
+        (("status", "-i", "inventory/local.yaml", "--html", str(tmp_path)),
+         f"{tmp_path}: is a directory"),
+    ]
+    for args, fragment in cases:
+        r = run(*args)
+        assert (r.returncode, fragment in r.stdout + r.stderr) == (1, True), r.stderr
+
+
+@pytest.mark.parametrize("text", [
+    "version: 1\nx: " + "[" * 5000 + "]" * 5000 + "\n",
+    "version: 1\nx: " + "{a: " * 5000 + "1" + "}" * 5000 + "\n",
+    "version: 1\nx:\n" + "".join(" " * i + "- \n" for i in range(0, 400, 2)),
+], ids=["flow-lists", "flow-maps", "block"])
+def test_deep_nesting_is_refused_with_its_place(tmp_path: Path, text: str) -> None:
+    deep = tmp_path / "deep.yaml"
+    deep.write_text(text)
+    r = run("validate", "-c", str(deep))
+    assert r.returncode == 1 and "internal error" not in r.stdout + r.stderr
+    assert f"{deep}:" in r.stdout and "nested more than 64 levels deep" in r.stdout
+
+
 def test_no_host_reachable_is_reported_per_host(tmp_path: Path) -> None:
     import socket
     with socket.socket() as s:  # a loopback port nothing listens on

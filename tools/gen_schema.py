@@ -671,7 +671,7 @@ def inventory_schema() -> J:
                 "description": "Regions by name; each must exist in deployment.regions.",
                 "additionalProperties": obj({
                     "defaults": d(ref("host"), "Host data for this region's hosts."),
-                    "hosts": {"type": "object", "minProperties": 1,
+                    "hosts": {"type": "object", "minProperties": 1, "maxProperties": MAX_HOSTS,
                               "propertyNames": {"type": "string",
                                                 "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
                                                 "maxLength": 253,
@@ -809,9 +809,30 @@ def diff_report_schema() -> J:
     }
 
 
+MAX_ITEMS = 256  # any list or free-form mapping of the config
+MAX_HOSTS = 2000  # hosts of one region (and, checked by validate, of one inventory)
+
+
+def bounded(schema: Any, limit: int = MAX_ITEMS) -> Any:
+    """Every list and free-form mapping of an input schema gets a stated maximum size, so
+    that the work a file can cause is bounded by more than its byte size."""
+    if isinstance(schema, list):
+        return [bounded(x, limit) for x in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: bounded(v, limit) for k, v in schema.items()}
+    kinds = out.get("type")
+    kinds = kinds if isinstance(kinds, list) else [kinds]
+    if "array" in kinds:
+        out.setdefault("maxItems", limit)
+    if "object" in kinds and isinstance(out.get("additionalProperties"), dict):
+        out.setdefault("maxProperties", limit)
+    return out
+
+
 def main() -> None:
-    for name, schema in (("openclaw.schema.json", openclaw_schema()),
-                         ("inventory.schema.json", inventory_schema()),
+    for name, schema in (("openclaw.schema.json", bounded(openclaw_schema())),
+                         ("inventory.schema.json", bounded(inventory_schema())),
                          ("failover.schema.json", failover_schema()),
                          ("diff-report.schema.json", diff_report_schema())):
         path = ROOT / "schema" / name

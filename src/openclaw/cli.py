@@ -171,7 +171,7 @@ def load_selected(config: str, inventory: str | None, region: str | None,
 @main.command(name="compile")
 @config_options
 @select_options
-@click.option("-o", "--output", "output", required=True, type=click.Path(file_okay=False),
+@click.option("-o", "--output", "output", required=True, type=click.Path(),
               help="Directory for the tree: DIR/<region>/<host>/<absolute path>.")
 @guarded
 def compile_cmd(config: str, inventory: str | None, region: str | None,
@@ -180,6 +180,10 @@ def compile_cmd(config: str, inventory: str | None, region: str | None,
 
     Secrets are not resolved: the .env names each key's source.
     """
+    # Checked here, not by click: a file given where a directory belongs is exit 1, not 2.
+    if os.path.exists(output) and not os.path.isdir(output):
+        raise OpenclawError(f"{output}: is not a directory; -o takes the directory of the "
+                            "compiled tree")
     project = load_selected(config, inventory, region, limit)
     plans = compile_fleet(project.config, project.inventory)
     count = write_tree(plans, Path(output))
@@ -206,7 +210,7 @@ def _progress(fmt: str, verbose: int) -> Callable[[str], None]:
 @select_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output format.")
-@click.option("--html", "html_file", type=click.Path(dir_okay=False), metavar="FILE",
+@click.option("--html", "html_file", type=click.Path(), metavar="FILE",
               help="Also write a self-contained HTML page: the table and a chart of budget "
                    "use per provider and region.")
 @click.option("-v", "--verbose", count=True, help="More detail on stderr.")
@@ -221,11 +225,16 @@ def status(config: str, inventory: str | None, region: str | None, limit: tuple[
     from openclaw import live
     from openclaw.status import html, render
     live.setup_logging(verbose)
+    if html_file and os.path.isdir(html_file):
+        raise OpenclawError(f"{html_file}: is a directory; --html takes the file to write")
     project = load_selected(config, inventory, region, limit)
     hosts = live.status(project, _progress(fmt, verbose))
     sys.stdout.write(render.jsondoc(hosts) if fmt == "json" else render.text(hosts))
     if html_file:
-        Path(html_file).write_text(html.page(hosts), encoding="utf-8")
+        try:
+            Path(html_file).write_text(html.page(hosts), encoding="utf-8")
+        except OSError as e:
+            raise OpenclawError(f"{html_file}: cannot write: {e.strerror}") from None
         click.echo(f"openclaw: wrote {html_file}", err=True)
     if any(h.error for h in hosts):
         sys.exit(1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import functools
 import math
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from openclaw.findings import Finding
 from openclaw.load import Document, PathT
 
 SHOWN = 56  # characters of a long value that a message shows
+MAX_UNKNOWN = 50  # unknown keys listed per mapping
 
 _TYPE_NAMES = {"object": "a mapping", "array": "a list", "string": "a string",
                "integer": "a whole number", "number": "a number", "boolean": "true or false",
@@ -51,7 +53,13 @@ def _in_range(_v: Any, spec: dict[str, Any], instance: Any, _s: Any
     kind = spec["kind"]
     try:
         if kind == "threshold":
-            t = units.threshold(instance)
+            try:
+                t = units.threshold(instance)
+            except ValueError as e:
+                if isinstance(instance, str) and re.match(units.THRESHOLD_RE, instance):
+                    yield ValidationError(f"expected a comparison such as '> 5%', '> 10s' or "
+                                          f"'< 256MB', got {_show(instance)}: {e}")
+                return
             kind, value = t.kind, t.value
             lo, hi = units.THRESHOLD_LIMITS[kind]
         else:
@@ -157,7 +165,12 @@ def _findings(doc: Document, error: ValidationError) -> Iterator[Finding]:
     if v == "additionalProperties" and isinstance(error.instance, dict):
         known = sorted((error.schema.get("properties") or {}).keys()) \
             if isinstance(error.schema, dict) else []
-        for key in sorted(k for k in error.instance if k not in known):
+        unknown = [k for k in error.instance if k not in known]  # in file order
+        if len(unknown) > MAX_UNKNOWN:  # a file of junk gets a bounded answer
+            yield doc.finding((*path, unknown[MAX_UNKNOWN]), f"{len(unknown) - MAX_UNKNOWN} "
+                              "more unknown keys in this mapping are not listed", "S002",
+                              key=True)
+        for key in unknown[:MAX_UNKNOWN]:
             msg = f"unknown key {key!r}"
             close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
             if close:
@@ -212,6 +225,12 @@ def _findings(doc: Document, error: ValidationError) -> Iterator[Finding]:
         return
     if v == "minProperties":
         yield doc.finding(path, "must not be empty", "S009")
+        return
+    if v in ("maxItems", "maxProperties"):
+        n = len(error.instance) if isinstance(error.instance, list | dict) else 0
+        what = "items" if v == "maxItems" else "keys"
+        yield doc.finding(path, f"has {n} {what}; at most {error.validator_value} are "
+                          "accepted", "S011")
         return
     if v == "minItems":
         yield doc.finding(path, f"must have at least {error.validator_value} item(s)", "S009")

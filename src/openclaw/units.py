@@ -110,6 +110,9 @@ def threshold(value: str | int | float) -> Threshold:
         return Threshold(op, duration(num + unit), "duration")
     if unit.lower() in _SIZE_UNITS:
         return Threshold(op, float(size(num + unit)), "size")
+    if unit:  # '< 2 PiB' read as the number 2 would be a silent misreading
+        raise ValueError(f"unknown unit {unit!r}: use %, a time (ms, s, m, h, d) or a size "
+                         "(B, kB, MB, GB, TB, KiB, MiB, GiB, TiB)")
     return Threshold(op, float(num), "number")
 
 

@@ -18,6 +18,7 @@ from openclaw.schema_check import SHOWN
 from openclaw.secrets_scan import scan
 
 CONFIG_SCHEMA = "openclaw.schema.json"
+MAX_HOSTS = 2000  # compile holds every host's plan: about 0.15 MB each
 INVENTORY_SCHEMA = "inventory.schema.json"
 
 
@@ -166,7 +167,12 @@ def check_inventory(path: str, regions: list[str] | None
                                             f"{seen[host]!r}; a host belongs to exactly one "
                                             "region", "I002", key=True))
             seen.setdefault(host, region)
-    findings += _root_findings(doc, path)
+    if len(seen) > MAX_HOSTS:
+        findings.append(doc.finding(("regions",), f"{len(seen)} hosts; one inventory holds at "
+                                    f"most {MAX_HOSTS} (split the fleet into inventories)",
+                                    "I007", key=True))
+    else:
+        findings += _root_findings(doc, path)
     return findings, (doc.data if not has_errors(findings) else None), doc
 
 
