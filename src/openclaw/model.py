@@ -346,11 +346,17 @@ def _channel(kind: str, value: Any) -> Channel:
 
 
 def _env_sources(d: dict[str, Any]) -> dict[str, dict[str, str]]:
-    """secrets.env, plus the gateway's auth token, which every host needs: without a
-    declared source it is read from the controller's variable of the same name."""
+    """secrets.env, plus every key the config refers to (the gateway's auth token, provider
+    keys, channel keys, Telegram's chat) that has no declared source: it is read from the
+    controller's variable of the same name (validate says so, W014)."""
+    from openclaw.rules import implicit_chat, secret_refs
     env = dict(d["secrets"].get("env") or {})
     token = d["service"]["gateway"]["auth_token_env"]
-    env.setdefault(token, {"env": token})
+    implicit = [token, *(key for _, key in secret_refs(d))]
+    if implicit_chat(d):
+        implicit.append("TELEGRAM_CHAT_ID")
+    for key in implicit:
+        env.setdefault(key, {"env": key})
     return env
 
 

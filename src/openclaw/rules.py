@@ -249,16 +249,27 @@ def secret_refs(data: dict[str, Any]) -> list[tuple[PathT, str]]:
 @rule
 def secrets_defined(ctx: Context) -> Iterator[Finding]:
     env = ctx.get("secrets", "env") or {}
+    # A block lifted from the report names no sources: each key then comes from the
+    # controller's variable of the same name (model._env_sources), said here, checked at plan.
     for path, key in secret_refs(ctx.data):
         if key not in env:
-            yield ctx.at(path, f".env key {key!r} has no source: add it under secrets.env, "
-                         f"e.g. {key}: {{env: {key}}}", "R014")
-    tg = (ctx.get("alerting", "channels") or {}).get("telegram", ...)
-    if tg is not ... and not (isinstance(tg, dict) and (tg.get("chat_id") or
-                                                         tg.get("chat_id_env"))) \
-            and "TELEGRAM_CHAT_ID" not in env:
-        yield ctx.at(("alerting", "channels", "telegram"), "telegram needs a chat: set "
-                     "chat_id or chat_id_env, or TELEGRAM_CHAT_ID under secrets.env", "R015")
+            yield ctx.at(path, f".env key {key!r} has no declared source: plan and apply read "
+                         f"the controller's environment variable {key} (declare it under "
+                         f"secrets.env, e.g. {key}: {{env: {key}}} or {{file: PATH}})", "W014",
+                         severity=WARNING)
+    if implicit_chat(ctx.data):
+        yield ctx.at(("alerting", "channels", "telegram"), "telegram's chat has no chat_id, "
+                     "chat_id_env or TELEGRAM_CHAT_ID source: plan and apply read the "
+                     "controller's environment variable TELEGRAM_CHAT_ID", "W014",
+                     severity=WARNING)
+
+
+def implicit_chat(data: dict[str, Any]) -> bool:
+    """Telegram configured with no chat of its own and no TELEGRAM_CHAT_ID source."""
+    tg = (data["alerting"]["channels"] or {}).get("telegram", ...)
+    return tg is not ... and not (isinstance(tg, dict) and (tg.get("chat_id") or
+                                                             tg.get("chat_id_env"))) \
+        and "TELEGRAM_CHAT_ID" not in ((data.get("secrets") or {}).get("env") or {})
 
 
 # Variables the host scripts read from their compiled .conf files; an .env key of the same

@@ -56,3 +56,29 @@ def test_report_block_validates_and_builds(block: Path) -> None:
     assert [f.render() for f in checked.findings if f.severity == "error"] == []
     assert checked.config is not None
     model.build(checked.config)  # every default present, every unit parses
+
+
+def test_report_alerting_block_as_printed_reads_its_keys_from_the_environment(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The report names no sources: each key the block needs comes from the controller's
+    variable of the same name, said by validate (W014) and named at plan when unset."""
+    from openclaw.errors import OpenclawError
+    from openclaw.sync.secrets import resolve
+    checked = check_all(str(HERE / "report_blocks/4.3-alerting.yaml"), None)
+    assert [(f.code, f.path) for f in checked.findings if f.code == "W014"] == [
+        ("W014", "alerting.channels[0].telegram"), ("W014", "alerting.channels[0].telegram"),
+        ("W014", "alerting.channels[2].pagerduty")]
+    assert checked.config is not None
+    cfg = model.build(checked.config)
+    names = ("GATEWAY_AUTH_TOKEN", "PAGERDUTY_ROUTING_KEY", "TELEGRAM_BOT_TOKEN",
+             "TELEGRAM_CHAT_ID")
+    assert [(k, s.kind, s.ref) for k, s in cfg.secrets.env] == [(n, "env", n) for n in names]
+    for name in names:
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(OpenclawError) as e:
+        resolve(cfg.secrets.env, tmp_path)
+    for name in names:
+        assert f"environment variable {name} is not set" in str(e.value)
+    for name in names:
+        monkeypatch.setenv(name, f"canary-{name.lower()}")
+    assert resolve(cfg.secrets.env, tmp_path)["TELEGRAM_CHAT_ID"] == "canary-telegram_chat_id"
