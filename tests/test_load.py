@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from openclaw import load
+from openclaw.errors import FindingsError
 
 REPO = Path(__file__).parent.parent
 
@@ -27,7 +28,7 @@ def test_libyaml_and_python_parsers_agree(name: str, monkeypatch: pytest.MonkeyP
 def test_depth_cap_on_both_parsers(fast: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     if not fast:
         monkeypatch.setattr(load, "_CLoader", None)
-    with pytest.raises(load.FindingsError) as e:
+    with pytest.raises(FindingsError) as e:
         load.parse("version: 1\nx: " + "[" * 65 + "]" * 65 + "\n", "deep.yaml")
     (f,) = e.value.findings
     assert (f.line, f.code) == (2, "L019") and "nested more than 64 levels" in f.message

@@ -24,6 +24,7 @@ from yaml.scanner import Scanner
 
 from openclaw.errors import FindingsError
 from openclaw.findings import Finding
+from openclaw.secrets_scan import looks_secret
 
 MAX_BYTES = 1024 * 1024
 # Nodes visited while constructing; a document of this size is far beyond any real fleet
@@ -300,7 +301,8 @@ class _Builder:
             key = str(knode.value)
             if key in seen:
                 first = seen[key].start_mark
-                raise self._err(knode, f"duplicate key {key!r} (first defined at line "
+                shown = "<redacted>" if looks_secret(None, key) else repr(key)
+                raise self._err(knode, f"duplicate key {shown} (first defined at line "
                                 f"{first.line + 1}, column {first.column + 1})", "L018")
             seen[key] = knode
             self.key_marks[(*path, key)] = (knode.start_mark.line + 1,

@@ -403,10 +403,11 @@ def redis_port_unused(ctx: Context) -> Iterator[Finding]:
 
 @rule
 def no_secret_literals(ctx: Context) -> Iterator[Finding]:
-    for path, _value in scan(ctx.doc.data):
+    for path, value in scan(ctx.doc.data):
         yield ctx.doc.finding(path, "this looks like a secret value; openclaw.yaml must not "
                               "hold secrets: add a key under secrets.env with its source "
-                              "({env: VAR} or {file: PATH}) and refer to that key", "R016")
+                              "({env: VAR} or {file: PATH}) and refer to that key", "R016",
+                              key=bool(path) and path[-1] == value)
 
 
 @rule

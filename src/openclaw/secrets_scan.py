@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from openclaw.load import PathT
+if TYPE_CHECKING:  # load uses this module to keep secret-looking keys out of its messages
+    from openclaw.load import PathT
 
 _VALUE_PATTERNS = [
     re.compile(r"\bsk-[A-Za-z0-9_-]{16,}"),                 # OpenAI / Anthropic style
@@ -46,6 +47,8 @@ def scan(data: Any, path: PathT = ()) -> Iterator[tuple[PathT, str]]:
     """Yield (path, value) of every string that looks like a secret."""
     if isinstance(data, dict):
         for key, value in data.items():
+            if isinstance(key, str) and looks_secret(None, key):  # pasted where a name goes
+                yield (*path, key), key
             if isinstance(value, str) and looks_secret(key, value):
                 yield (*path, key), value
             else:

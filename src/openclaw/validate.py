@@ -43,12 +43,14 @@ def _scrub(findings: list[Finding], doc: Document) -> list[Finding]:
         return findings
     out = []
     for f in findings:
-        msg = f.message
+        msg, path = f.message, f.path
         for v in values:
-            # Whole, or cut where a message shortens long values (schema_check._show).
+            # Whole, or cut where a message shortens long values (schema_check._show); a key
+            # that looks like a secret is also part of the finding's path.
             msg = msg.replace(v, "<redacted>").replace(v[:SHOWN], "<redacted>") \
                 .replace(repr(v)[1:SHOWN + 1], "<redacted>")
-        out.append(Finding(f.file, f.line, f.col, f.path, msg, f.code, f.severity))
+            path = path.replace(v, "<redacted>")
+        out.append(Finding(f.file, f.line, f.col, path, msg, f.code, f.severity))
     return out
 
 
@@ -151,7 +153,7 @@ def check_inventory(path: str, regions: list[str] | None
     findings = bad + _besides(bad, schema_check.check(doc, INVENTORY_SCHEMA))
     findings += [doc.finding(where, "this looks like a secret value; the inventory names "
                              "where keys are (ssh_key: a file path), never a key itself",
-                             "I005") for where, _ in scan(doc.data)]
+                             "I005", key=where[-1] == value) for where, value in scan(doc.data)]
     if findings:
         return _scrub(findings, doc), None, doc
     seen: dict[str, str] = {}
