@@ -12,7 +12,10 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
+from openclaw import inventory, model
+from openclaw.compile import compile_fleet
 from openclaw.findings import Finding
 from openclaw.validate import check_all
 
@@ -60,11 +63,25 @@ def _check(case: Path, actual_findings: list[Finding], regen: bool) -> None:
 
 
 @pytest.mark.parametrize("case", CONFIG_CASES, ids=lambda p: p.stem)
-def test_bad_config(case: Path, regen_findings: bool) -> None:
+def test_bad_config(case: Path, regen_findings: bool, tmp_path: Path) -> None:
     checked = check_all(str(case), None)
     _check(case, checked.findings, regen_findings)
     if not case.stem.endswith("_warning"):
         assert not checked.ok
+        return
+    # A case that only warns validates: with a region to put a host in, it must compile.
+    raw = yaml.safe_load(case.read_text())
+    raw.setdefault("deployment", {}).setdefault("regions", [{"name": "us-east", "weight": 1}])
+    with_region = tmp_path / case.name
+    with_region.write_text(yaml.safe_dump(raw))
+    again = check_all(str(with_region), None)
+    assert again.ok and again.config is not None
+    cfg = model.build(again.config)
+    region = cfg.deployment.regions[0].name
+    hosts = inventory.build({"regions": {region: {"hosts": {"h1.example.com": {}}}}},
+                            str(REPO / "inventory/inline.yaml"), [region])
+    (plan,) = compile_fleet(cfg, hosts)
+    assert len(plan.files) > 20
 
 
 @pytest.mark.parametrize("case", INVENTORY_CASES, ids=lambda p: p.stem)
