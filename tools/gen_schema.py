@@ -617,7 +617,7 @@ PROPS: J = {
 
 
 def openclaw_schema() -> J:
-    return {
+    return bounded({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"{BASE}/openclaw.schema.json",
         "title": "openclaw.yaml",
@@ -629,7 +629,7 @@ def openclaw_schema() -> J:
         "required": ["version"],
         "properties": PROPS,
         "$defs": DEFS,
-    }
+    })
 
 
 HOST = obj({
@@ -656,7 +656,7 @@ HOST = obj({
 
 
 def inventory_schema() -> J:
-    return {
+    return bounded({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"{BASE}/inventory.schema.json",
         "title": "openclaw inventory",
@@ -682,7 +682,7 @@ def inventory_schema() -> J:
             },
         },
         "$defs": {"host": HOST},
-    }
+    })
 
 
 def failover_schema() -> J:
@@ -831,8 +831,8 @@ def bounded(schema: Any, limit: int = MAX_ITEMS) -> Any:
 
 
 def main() -> None:
-    for name, schema in (("openclaw.schema.json", bounded(openclaw_schema())),
-                         ("inventory.schema.json", bounded(inventory_schema())),
+    for name, schema in (("openclaw.schema.json", openclaw_schema()),
+                         ("inventory.schema.json", inventory_schema()),
                          ("failover.schema.json", failover_schema()),
                          ("diff-report.schema.json", diff_report_schema())):
         path = ROOT / "schema" / name
