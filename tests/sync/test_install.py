@@ -8,9 +8,10 @@ import stat
 import subprocess
 from pathlib import Path
 
+from openclaw.compile.plan import HostPlan
 from openclaw.sync import install, probe
-from openclaw.sync.changes import compute
-from tests.sync.test_changes import CONF, ENV, UNIT, desired, plan
+from openclaw.sync.changes import HostChanges, compute
+from tests.sync.test_changes import CONF, ENV, UNIT, desired, plan, state
 
 WRAPPERS = {
     # Record the mode of every file cp creates, the moment it exists.
@@ -198,3 +199,126 @@ def test_the_shared_env_of_earlier_versions_is_removed_after_the_new_files(
         again = compute(p, probe.parse_state(p, out), desired=desired(
             p, {"K1": "x" * 8, "K2": "y" * 8}), contents={}, salt="s")
         assert [c for c in again.files if c.action == "remove"] == []
+
+
+def _apply(tmp_path: Path, p: HostPlan, name: str) -> HostChanges:
+    """Probe the sandbox, compute, install for real; returns what was applied."""
+    values = {"K1": "secret-one-1111", "K2": "secret-two-2222"}
+    out = subprocess.run(["sh", "-c", probe.state_script(p, "s")], capture_output=True,
+                         text=True).stdout
+    changes = compute(p, probe.parse_state(p, out), desired=desired(p, values), contents={},
+                      salt="s")
+    paths = install.to_write(changes)
+    staging = tmp_path / f"stage-{name}"
+    staging.mkdir(mode=0o700)
+    contents = {f.path: f.content for f in p.files} | desired(p, values)
+    (staging / "bundle.tar").write_bytes(install.bundle(paths, contents))
+    lock = Path(p.target(probe.LOCK_PATH))
+    lock.mkdir(parents=True, exist_ok=True)
+    (lock / "holder").write_text("tok\tme\t99999999999\n")
+    r = subprocess.run(["sh", "-c", install.install_script(p, changes, str(staging), paths,
+                                                           "tok")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and "DONE" in r.stdout, r.stderr
+    return changes
+
+
+def _plan_now(p: HostPlan) -> HostChanges:
+    out = subprocess.run(["sh", "-c", probe.state_script(p, "s")], capture_output=True,
+                         text=True).stdout
+    return compute(p, probe.parse_state(p, out), desired=desired(
+        p, {"K1": "secret-one-1111", "K2": "secret-two-2222"}), contents={}, salt="s")
+
+
+def test_what_leaves_the_plan_leaves_the_host_and_hand_edits_are_drift(tmp_path: Path) -> None:
+    from dataclasses import replace
+    root = tmp_path / "root"
+    p = plan(str(root))
+    _apply(tmp_path, p, "1")
+    record = (root / "var/lib/openclaw/generations/1" / probe.RECORD).read_text().splitlines()
+    assert sorted(line.split("\t")[1] for line in record if line.startswith("F")) == sorted(
+        f.path for f in p.files)
+    assert not _plan_now(p).changed  # in sync, nothing is drift
+    # A hand edit is drift, not a change of openclaw.yaml; apply undoes it.
+    conf = Path(p.target(CONF))
+    conf.write_text("A=1\nB=hand-edited\n")
+    (edited,) = [f for f in _plan_now(p).files if f.action != "ok"]
+    assert (edited.path, edited.action, edited.drift) == (CONF, "update", "edited on the host")
+    conf.unlink()
+    (deleted,) = [f for f in _plan_now(p).files if f.action != "ok"]
+    assert (deleted.action, deleted.drift) == ("create", "deleted on the host")
+    _apply(tmp_path, p, "2")
+    # The file leaves openclaw.yaml: the next plan removes it, the apply keeps its bytes in
+    # the generation and deletes it; a file openclaw never wrote is never touched.
+    stranger = root / "opt/openclaw/config/operator-notes.txt"
+    stranger.write_text("mine")
+    conf.write_text("A=1\nB=edited-before-removal\n")
+    smaller = replace(p, files=tuple(f for f in p.files if f.path != CONF))
+    (removal,) = [f for f in _plan_now(smaller).files if f.action == "remove"]
+    assert (removal.path, removal.drift) == (CONF, "edited on the host")
+    _apply(tmp_path, smaller, "3")
+    assert not conf.exists() and stranger.read_text() == "mine"
+    gen = root / "var/lib/openclaw/generations"
+    manifest = (gen / "3/manifest").read_text().splitlines()
+    (saved,) = [line.split("\t") for line in manifest if line.split("\t")[2] == str(conf)]
+    assert saved[1] == "1"  # it existed: rollback can put it back
+    assert (gen / "3/files" / saved[0]).read_text() == "A=1\nB=edited-before-removal\n"
+    assert not _plan_now(smaller).changed
+
+
+def test_units_the_last_apply_enabled_are_stopped_and_disabled_when_dropped() -> None:
+    from dataclasses import replace
+    p = plan()
+    st = state(p, "salt", {"K1": "v1-aaaa", "K2": "v2-bbbb"})
+    record = [f"MANAGED\tU\t{name}" for name in ("x.service", "openclaw-worker@3.service",
+                                                   "openclaw-dashboard.service")]
+    extra = ["Id=openclaw-worker@3.service", "ActiveState=active", "UnitFileState=enabled",
+             "", "Id=openclaw-dashboard.service", "ActiveState=inactive",
+             "UnitFileState=enabled", ""]
+    lines = ["WHOAMI\troot", "SYSTEMD\t1", *record, *extra, "END"]
+    merged = replace(st, managed_units=probe.parse_state(p, "\n".join(lines)).managed_units,
+                     units={**st.units, **probe.parse_state(p, "\n".join(lines)).units})
+    c = compute(p, merged, desired=desired(p, {"K1": "v1-aaaa", "K2": "v2-bbbb"}),
+                contents={}, salt="salt")
+    gone = {u.name: (u.stop, u.disable) for u in c.units if u.stop or u.disable}
+    assert gone == {"openclaw-dashboard.service": (False, True),
+                    "openclaw-worker@3.service": (True, True)}
+    assert c.changed
+    script = install.install_script(p, c, "/tmp/none", [], "tok")
+    assert ("systemctl disable --now --quiet openclaw-dashboard.service "
+            "openclaw-worker@3.service") in script
+    # A unit the last apply enabled and someone stopped by hand is drift.
+    stopped = replace(merged, units={**merged.units, "x.service": ("enabled", "inactive")})
+    (x,) = [u for u in compute(p, stopped, desired=desired(p, {"K1": "v1-aaaa",
+                                                                "K2": "v2-bbbb"}),
+                               contents={}, salt="salt").units if u.name == "x.service"]
+    assert (x.start, x.drift) == (True, "stopped")
+
+
+def test_a_partial_plan_carries_the_record_forward(tmp_path: Path) -> None:
+    """A rollback applies a plan of only the files it restores: the record still names
+    every file openclaw manages there, so the next plan's removals are not lost."""
+    from dataclasses import replace
+    root = tmp_path / "root"
+    p = plan(str(root))
+    _apply(tmp_path, p, "1")
+    partial = replace(p, files=tuple(f for f in p.files if f.path == CONF))
+    Path(p.target(CONF)).write_text("A=rolled-back\n")
+    values = {"K1": "secret-one-1111", "K2": "secret-two-2222"}
+    out = subprocess.run(["sh", "-c", probe.state_script(partial, "s")], capture_output=True,
+                         text=True).stdout
+    changes = compute(partial, probe.parse_state(partial, out), desired={}, contents={},
+                      salt="s", complete=False)
+    assert not [f for f in changes.files if f.action == "remove"]
+    paths = install.to_write(changes)
+    staging = tmp_path / "stage-partial"
+    staging.mkdir(mode=0o700)
+    (staging / "bundle.tar").write_bytes(install.bundle(paths, {CONF: b"A=1\nB=2\n"}))
+    r = subprocess.run(["sh", "-c", install.install_script(partial, changes, str(staging),
+                                                           paths, "tok")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    record = (root / "var/lib/openclaw/generations/2" / probe.RECORD).read_text()
+    assert sorted(line.split("\t")[1] for line in record.splitlines()
+                  if line.startswith("F")) == sorted(f.path for f in p.files)
+    assert not _plan_now(p).changed and values

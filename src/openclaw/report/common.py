@@ -16,7 +16,11 @@ def status(c: HostChanges) -> str:
 
 
 def unit_steps(c: HostChanges) -> list[str]:
-    steps = ["daemon-reload"] if c.daemon_reload else []
+    steps = []
+    stop = [u.name for u in c.units if u.stop or u.disable]
+    if stop:  # before the files of what openclaw.yaml dropped are removed
+        steps.append(f"stop+disable {', '.join(stop)}")
+    steps += ["daemon-reload"] if c.daemon_reload else []
     for verb, attr in (("enable", "enable"), ("restart", "restart"), ("start", "start")):
         names = [u.name for u in c.units if getattr(u, attr)]
         if names:
@@ -25,11 +29,17 @@ def unit_steps(c: HostChanges) -> list[str]:
 
 
 def unit_count(units: tuple[UnitChange, ...]) -> int:
-    return sum(1 for u in units if u.enable or u.start or u.restart)
+    return sum(1 for u in units if u.enable or u.start or u.restart or u.stop or u.disable)
+
+
+def drift(c: HostChanges) -> list[str]:
+    """What was changed on the host by hand since the last apply (apply undoes it)."""
+    return [f"{f.path}: {f.drift}" for f in c.files if f.drift] + \
+        [f"{u.name}: {u.drift} on the host" for u in c.units if u.drift]
 
 
 def headline(f: FileChange) -> str:
-    bits = [f"{SYMBOL[f.action]} {f.path}"]
+    bits = [f"- remove {f.path}" if f.action == "remove" else f"{SYMBOL[f.action]} {f.path}"]
     if f.action == "create" and f.created:
         bits.append(f.created)
     if f.sensitive:
@@ -38,6 +48,8 @@ def headline(f: FileChange) -> str:
         bits.append(f"mode {f.mode[0]} -> {f.mode[1]}")
     if f.owner:
         bits.append(f"owner {f.owner[0]} -> {f.owner[1]}")
+    if f.drift:
+        bits.append(f"[drift: {f.drift} since the last apply]")
     return "  ".join(bits)
 
 
@@ -73,6 +85,8 @@ def body(c: HostChanges) -> list[str]:
     steps = unit_steps(c)
     if steps:
         lines.append("units: " + "; ".join(steps))
+    lines += [f"drift: {u.name} {u.drift} on the host since the last apply"
+              for u in c.units if u.drift]
     lines += [f"note: {n}" for n in c.notes]
     return lines
 

@@ -23,11 +23,12 @@ def render(command: str, changes: list[HostChanges],
         head += ["| region | host | result | detail |", "| --- | --- | --- | --- |"]
         head += [f"| {r.region} | {r.host} | {r.status} | {_cell(r.error)} |" for r in results]
         return "\n".join(head) + "\n"
-    head += ["| region | host | create | update | unchanged | unit steps | status |",
-             "| --- | --- | ---: | ---: | ---: | ---: | --- |"]
+    head += ["| region | host | create | update | remove | unchanged | unit steps | status |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |"]
     for c in changes:
         head.append(f"| {c.region} | {c.host} | {c.count('create')} | {c.count('update')} | "
-                    f"{c.count('ok')} | {unit_count(c.units)} | {status(c)} |")
+                    f"{c.count('remove')} | {c.count('ok')} | {unit_count(c.units)} | "
+                    f"{status(c)} |")
     blocks: list[str] = []
     region = None
     for c in changes:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from openclaw.report.common import body, status, unit_count
+from openclaw.report.common import body, drift, status, unit_count
 from openclaw.sync.changes import HostChanges
 from openclaw.sync.runner import HostResult
 
@@ -22,15 +22,19 @@ def render(command: str, changes: list[HostChanges],
             out.append(f"{c.region} / {c.host}{where}")
             out += ["  " + x for x in body(c)]
             out.append("")
-        rows = [["REGION", "HOST", "CREATE", "UPDATE", "UNCHANGED", "UNIT STEPS", "STATUS"]]
+        rows = [["REGION", "HOST", "CREATE", "UPDATE", "REMOVE", "UNCHANGED", "UNIT STEPS",
+                 "STATUS"]]
         for c in changes:
             rows.append([c.region, c.host, str(c.count("create")), str(c.count("update")),
-                         str(c.count("ok")), str(unit_count(c.units)), status(c)])
+                         str(c.count("remove")), str(c.count("ok")), str(unit_count(c.units)),
+                         status(c)])
         out += table(rows)
         pending = sum(1 for c in changes if c.changed and not c.error)
         errors = sum(1 for c in changes if c.error)
+        drifted = sum(1 for c in changes if drift(c))
         out.append(f"{command}: {len(changes)} host(s), {pending} with changes, "
-                   f"{errors} with errors")
+                   f"{errors} with errors" + (f", {drifted} with drift (changed on the host "
+                                               "by hand; apply undoes it)" if drifted else ""))
     else:
         rows = [["REGION", "HOST", "RESULT", "DETAIL"]]
         for r in results:

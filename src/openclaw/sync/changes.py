@@ -6,7 +6,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from openclaw.compile.plan import File, HostPlan
 from openclaw.sync.merge import merge
@@ -26,6 +26,9 @@ class FileChange:
     mode: tuple[str, str] | None = None  # (old, new) as octal text
     owner: tuple[str, str] | None = None  # ("user:group" old, new)
     created: str = ""  # for a create: "0640 root:milkbot"
+    # Made on the host by hand since the last apply, not by openclaw.yaml: "edited",
+    # "deleted", "mode or owner changed" (an update or create then undoes it).
+    drift: str = ""
 
     @property
     def content_changed(self) -> bool:
@@ -38,6 +41,11 @@ class UnitChange:
     enable: bool = False
     start: bool = False
     restart: bool = False
+    # A unit the last apply enabled that openclaw.yaml no longer has: stopped and disabled
+    # before its files go.
+    stop: bool = False
+    disable: bool = False
+    drift: str = ""  # "disabled" / "stopped" on the host by hand since the last apply
 
 
 @dataclass(frozen=True)
@@ -70,7 +78,8 @@ class HostChanges:
     def changed(self) -> bool:
         return bool([f for f in self.files + self.directories if f.action != "ok"]
                     or self.accounts or self.packages or self.runtime or self.daemon_reload
-                    or any(u.enable or u.start or u.restart for u in self.units))
+                    or any(u.enable or u.start or u.restart or u.stop or u.disable
+                           for u in self.units))
 
     def count(self, action: str) -> int:
         return sum(1 for f in self.files if f.action == action)
@@ -127,9 +136,12 @@ def file_change(f: File, state: PathState, sandbox: bool, *, current: bytes | No
 
 
 def compute(plan: HostPlan, state: HostState, *, desired: dict[str, bytes],
-            contents: dict[str, bytes], salt: str, address: str = "") -> HostChanges:
+            contents: dict[str, bytes], salt: str, address: str = "",
+            complete: bool = True) -> HostChanges:
     """desired: final bytes of sensitive files (secrets resolved); contents: current bytes of
-    non-sensitive files whose hash differs."""
+    non-sensitive files whose hash differs. complete: the plan lists every file the host
+    should have, so recorded files it lacks are removed (a rollback's plan lists only the
+    files it restores)."""
     sandbox = plan.root != "/"
     dirs = []
     for d in plan.directories:
@@ -147,6 +159,7 @@ def compute(plan: HostPlan, state: HostState, *, desired: dict[str, bytes],
     notes: list[str] = []
     for f in plan.files:
         st = state.paths.get(f.path, PathState(False))
+        drift = "" if f.merge else _drift(st, state.managed.get(f.path))
         if f.merge:
             change, content, note = merge_change(f, st, sandbox, state)
             files.append(change)
@@ -160,21 +173,27 @@ def compute(plan: HostPlan, state: HostState, *, desired: dict[str, bytes],
                 f.path, {}), desired_keys=want))
         else:
             files.append(file_change(f, st, sandbox, current=contents.get(f.path)))
-    # What an earlier version wrote and this one does not (the .env every unit shared).
-    files += [FileChange(p, "remove", True) for p in plan.retired
-              if state.paths.get(p, PathState(False)).exists]
+        if drift:
+            files[-1] = replace(files[-1], drift=drift)
+    if complete:
+        files += removals(plan, state)
     written = {c.path for c in files if c.content_changed or c.action == "remove"}
     changed = written | state.pending
     unit_files = {p for p in changed if p.startswith("/etc/systemd/system/")}
     units: list[UnitChange] = []
     if state.systemd:
+        units += unit_removals(plan, state) if complete else []
         for u in plan.units:
             enabled, active = state.units.get(u.name, ("not-found", "inactive"))
             running = active in ("active", "activating", "reloading")
+            drift = ""
+            if u.name in state.managed_units:  # enabled and started by the last apply
+                drift = "disabled" if enabled not in ("enabled", "enabled-runtime") else \
+                    "stopped" if u.start and not running else ""
             units.append(UnitChange(
                 u.name, enable=u.enable and enabled not in ("enabled", "enabled-runtime"),
                 start=u.start and not running,
-                restart=running and any(p in changed for p in u.restart_on)))
+                restart=running and any(p in changed for p in u.restart_on), drift=drift))
         owed = sorted(state.pending - written)
         if owed and (unit_files or any(u.restart for u in units)):
             notes.append("an earlier apply stopped before its unit steps; they run now for: "
@@ -196,6 +215,49 @@ def compute(plan: HostPlan, state: HostState, *, desired: dict[str, bytes],
         systemd=state.systemd, sandbox=sandbox, notes=tuple(notes), error=error, plan=plan,
         merged=merged, expect=expect, runtime=step,
         pending=tuple(sorted(changed)) if state.systemd else ())
+
+
+def _drift(st: PathState, recorded: tuple[str, str] | None) -> str:
+    """What changed on the host since the last apply wrote this file (its record: sha256,
+    "mode owner group")."""
+    if recorded is None:
+        return ""
+    if not st.exists:
+        return "deleted on the host"
+    if st.kind == "f" and st.sha256 and st.sha256 != recorded[0]:
+        return "edited on the host"
+    if recorded[1] and recorded[1] != f"{st.mode:o} {st.owner} {st.group}":
+        return "mode or owner changed on the host"
+    return ""
+
+
+def removals(plan: HostPlan, state: HostState) -> list[FileChange]:
+    """Files the last apply wrote (or an earlier openclaw, `retired`) that openclaw.yaml no
+    longer has: removed. One changed by hand since is said so (and kept in the generation)."""
+    wanted = {f.path for f in plan.files} | {d.path for d in plan.directories}
+    out = []
+    for p in sorted((set(state.managed) | set(plan.retired)) - wanted):
+        st = state.paths.get(p, PathState(False))
+        if not st.exists or st.kind == "d":
+            continue
+        drift = _drift(st, state.managed.get(p))
+        out.append(FileChange(p, "remove", p.endswith(".env"),
+                              drift="edited on the host" if drift.startswith("edited") else ""))
+    return out
+
+
+def unit_removals(plan: HostPlan, state: HostState) -> list[UnitChange]:
+    """Units the last apply enabled that openclaw.yaml no longer has (the dashboard turned
+    off, worker instances above a lower minimum): stopped and disabled."""
+    wanted = {u.name for u in plan.units if u.enable}
+    out = []
+    for name in sorted(state.managed_units - wanted):
+        enabled, active = state.units.get(name, ("not-found", "inactive"))
+        running = active in ("active", "activating", "reloading", "deactivating")
+        is_enabled = enabled in ("enabled", "enabled-runtime")
+        if running or is_enabled:
+            out.append(UnitChange(name, stop=running, disable=is_enabled))
+    return out
 
 
 def runtime_step(plan: HostPlan, state: HostState) -> tuple[str, str]:

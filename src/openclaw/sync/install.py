@@ -12,7 +12,7 @@ import tarfile
 from openclaw.compile.plan import HostPlan, RuntimeSpec
 from openclaw.sync import packages
 from openclaw.sync.changes import HostChanges
-from openclaw.sync.probe import GENERATIONS, LOCK_PATH, PENDING_PATH
+from openclaw.sync.probe import GENERATIONS, LOCK_PATH, PENDING_PATH, RECORD
 
 LEASE_SECONDS = 900
 KEEP_GENERATIONS = 10
@@ -201,7 +201,7 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
     files = {f.path: f for f in plan.files}
     index = {p: i for i, p in enumerate(paths)}
     for c in changes.files:
-        if c.path not in files:  # retired: a link there is only removed, never saved
+        if c.path not in files:  # removed: a link there is only removed, never saved
             lines.append(f"[ -L {_q(plan.target(c.path))} ] || save "
                          f"{_q(plan.target(c.path))}")
         elif c.action != "ok":
@@ -236,7 +236,13 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
             if owner != "-":
                 lines.append(f"chown {owner}:{group} {target}")
             lines.append(f"chmod {f.mode:04o} {target} && step meta {target}")
-    # Retired paths go last, once what replaces them is written (a link is itself removed).
+    # Units openclaw.yaml dropped stop before their files go.
+    gone = [u.name for u in changes.units if u.stop or u.disable] if changes.systemd else []
+    if gone:
+        lines.append(f"systemctl disable --now --quiet {' '.join(map(_q, gone))} && "
+                     f"step stopped and disabled {' '.join(map(_q, gone))}")
+        lines.append(f"systemctl reset-failed {' '.join(map(_q, gone))} 2>/dev/null || :")
+    # Removed paths go last, once what replaces them is written (a link is itself removed).
     for c in changes.files:
         if c.path not in files:
             target = _q(plan.target(c.path))
@@ -256,6 +262,7 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
         if start:
             lines.append(f"systemctl start {' '.join(map(_q, start))} && "
                          f"step started {' '.join(map(_q, start))}")
+    lines += record_script(plan)
     lines += [
         "rm -f \"$P\"",
         "printf '%s\\n' \"$G\" >\"$GEN/current.new\"",
@@ -268,6 +275,31 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
         "echo DONE",
     ]
     return "\n".join(lines) + "\n"
+
+
+def record_script(plan: HostPlan) -> list[str]:
+    """The generation's record of what this apply leaves: every managed file (never read
+    through a link) and every unit it enabled (probe.RECORD)."""
+    lines = ["rec() { if [ -f \"$2\" ] && [ ! -L \"$2\" ]; then printf 'F\\t%s\\t%s\\t%s\\n' "
+             "\"$1\" \"$(sha \"$2\")\" \"$(stat -c '%a\t%U\t%G' \"$2\")\"; fi; }",
+             "{"]
+    lines += [f"  rec {_q(f.path)} {_q(plan.target(f.path))}"
+              for f in sorted(plan.files, key=lambda f: f.path)]
+    lines += [f"  printf 'U\\t%s\\n' {_q(u.name)}"
+              for u in sorted(plan.units, key=lambda u: u.name) if u.enable]
+    # What the previous record names and this plan does not, if still on the host (a
+    # rollback's plan lists only what it restores; a removal that failed): carried forward.
+    prefix = _q("" if plan.root == "/" else plan.root.rstrip("/"))
+    lines += ["  c=$(cat \"$GEN/current\" 2>/dev/null || echo 0)",
+              f"  if [ -f \"$GEN/$c/{RECORD}\" ]; then",
+              "    awk -F '\\t' 'NR == FNR {if ($1 == \"F\") n[$2] = 1; next} "
+              f"$1 == \"F\" && !($2 in n) {{print $2}}' - \"$GEN/$c/{RECORD}\" <<'EOF' |",
+              *[f"F\t{f.path}" for f in plan.files],
+              "EOF",
+              f"    while IFS= read -r p; do rec \"$p\" {prefix}\"$p\"; done",
+              "  fi"]
+    lines += [f"}} >\"$GEN/$G/{RECORD}\""]
+    return lines
 
 
 # sha FILE: its sha256, empty when absent (the compare-and-swap of merged files); defined in

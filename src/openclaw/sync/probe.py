@@ -18,6 +18,10 @@ LOCK_PATH = "/run/openclaw/apply-lock"
 # an apply cut short in between is finished by the next one (root-only, beside generations).
 GENERATIONS = "/var/lib/openclaw/generations"
 PENDING_PATH = f"{GENERATIONS}/pending"
+# In each generation: every file the apply left (path, sha256, mode owner group) and every
+# unit it enabled, so that the next plan can remove what openclaw.yaml dropped and tell
+# hand edits from changes of the config.
+RECORD = "managed"
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,10 @@ class HostState:
     runtime: str | None = None
     runtime_current: str = ""
     pending: frozenset[str] = frozenset()  # logical paths from PENDING_PATH
+    # What the last apply left, from its generation's record: each file it wrote (logical
+    # path -> (sha256, "mode owner group")) and each unit it enabled.
+    managed: dict[str, tuple[str, str]] = field(default_factory=dict)
+    managed_units: frozenset[str] = frozenset()
 
 
 def _q(value: str) -> str:
@@ -100,10 +108,30 @@ fi
 if [ -f {_q(plan.target(PENDING_PATH))} ]; then
   head -c 65536 {_q(plan.target(PENDING_PATH))} | sed 's/^/PENDING\t/'; echo
 fi
-{_runtime_probe(plan)}if [ -r {lock}/holder ]; then
+{_record_probe(plan)}{_runtime_probe(plan)}if [ -r {lock}/holder ]; then
   printf 'LOCK\\t%s\\n' "$(cut -f2 {lock}/holder | head -c 300 | tr '\\t\\n' '  ')"
 fi
 echo 'END'
+"""
+
+
+def _record_probe(plan: HostPlan) -> str:
+    """The last generation's record, and the state of what it names: files stat'ed and
+    hashed (never through a link), units asked about."""
+    gen = _q(plan.target(GENERATIONS))
+    prefix = _q("" if plan.root == "/" else plan.root.rstrip("/"))
+    return f"""if c=$(cat {gen}/current 2>/dev/null) && [ -f {gen}/"$c"/{RECORD} ]; then
+  r={gen}/"$c"/{RECORD}
+  head -c 1048576 "$r" | sed 's/^/MANAGED\t/'
+  awk -F '\t' -v p={prefix} '$1 == "F" {{print p $2}}' "$r" | while IFS= read -r p; do
+    stat -c 'STAT	%n	%F	%a	%U	%G' -- "$p" 2>/dev/null
+    [ -L "$p" ] || [ ! -f "$p" ] || sha256sum -- "$p" 2>/dev/null
+  done
+  if [ -d /run/systemd/system ]; then
+    awk -F '\t' '$1 == "U" {{print $2}}' "$r" | xargs -r systemctl show -p Id \
+      -p ActiveState -p UnitFileState -- 2>/dev/null
+  fi
+fi
 """
 
 
@@ -127,9 +155,17 @@ _SHA = re.compile(r"^([0-9a-f]{64})  (.*)$")
 
 
 def parse_state(plan: HostPlan, output: str) -> HostState:
+    managed: dict[str, tuple[str, str]] = {}
+    managed_units: set[str] = set()
+    for line in output.splitlines():
+        parts = line.split("\t")
+        if parts[0] == "MANAGED" and len(parts) >= 4 and parts[1] == "F":
+            managed[parts[2]] = (parts[3], " ".join(parts[4:7]))
+        elif parts[0] == "MANAGED" and len(parts) == 3 and parts[1] == "U":
+            managed_units.add(parts[2])
     logical = {plan.target(p): p for p in
                [f.path for f in plan.files] + [d.path for d in plan.directories]
-               + list(plan.retired)}
+               + list(plan.retired) + list(managed)}
     user, systemd, lock = "", False, ""
     stats: dict[str, tuple[str, int, str, str]] = {}
     hashes: dict[str, str] = {}
@@ -188,11 +224,13 @@ def parse_state(plan: HostPlan, output: str) -> HostState:
             paths[path] = PathState(True, mode, owner, group, hashes.get(path, ""), kind)
         else:
             paths[path] = PathState(False)
-    units = {u.name: (unit_states.get(u.name, {}).get("UnitFileState") or "not-found",
-                      unit_states.get(u.name, {}).get("ActiveState") or "inactive")
-             for u in plan.units} if systemd else {}
+    names = [u.name for u in plan.units] + sorted(managed_units)
+    units = {name: (unit_states.get(name, {}).get("UnitFileState") or "not-found",
+                    unit_states.get(name, {}).get("ActiveState") or "inactive")
+             for name in names} if systemd else {}
     return HostState(systemd, user, paths, secrets, units, accounts, lock, merge_current,
-                     active, runtime, runtime_current, frozenset(pending))
+                     active, runtime, runtime_current, frozenset(pending), managed,
+                     frozenset(managed_units))
 
 
 def content_script(plan: HostPlan, paths: list[str]) -> str:

@@ -129,7 +129,8 @@ def restore_changes(plan: HostPlan, state: HostState, restore: dict[str, Before]
     # The plan's directories stay: they tell which paths the service account can change.
     synthetic = HostPlan(plan.host, plan.region, plan.root, plan.directories, tuple(files),
                          plan.units)
-    changes = compute(synthetic, state, desired=desired, contents=contents, salt=salt)
+    changes = compute(synthetic, state, desired=desired, contents=contents, salt=salt,
+                      complete=False)
     shared = {f.path for f in plan.files if f.merge}
     # A file OpenClaw shares (openclaw.json) may hold its own credentials: shown masked.
     restored = tuple(replace(c, diff=unified(f"{c.path} (credentials not shown)", masked_text(
