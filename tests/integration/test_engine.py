@@ -149,3 +149,68 @@ def test_concurrent_apply_is_refused_and_stale_lock_taken_over(fleet: Fleet) -> 
     r = fleet.openclaw("apply", "--yes")
     assert r.returncode == 0, r.stdout
     assert fleet.sh(1, f"ls -A {lock} 2>/dev/null || true").strip() == ""
+
+
+def test_what_leaves_the_config_leaves_the_hosts_and_hand_edits_are_drift(
+        fleet: Fleet, tmp_path: Path) -> None:
+    """Dashboard on -> off and workers min 3 -> 1: no unit, file or process of what was
+    dropped stays, and a second plan is in sync; a hand edit shows as drift, apart from the
+    config's changes, and apply puts it back."""
+    bigger = tmp_path / "bigger.yaml"
+    bigger.write_text(FLEET_CONFIG.read_text().replace(
+        "agent_instances: {min: 2, max: 4}", "agent_instances: {min: 3, max: 4}").replace(
+        "  packages: [curl]\n", "  packages: [curl]\n  dashboard: {enabled: true, port: 8599, "
+        "command: \"/bin/sh -c 'exec sleep infinity'\"}\n"))
+    smaller = tmp_path / "smaller.yaml"
+    smaller.write_text(FLEET_CONFIG.read_text().replace(
+        "agent_instances: {min: 2, max: 4}", "agent_instances: {min: 1, max: 4}"))
+    r = fleet.openclaw("apply", "--yes", config=bigger)
+    assert r.returncode == 0, r.stdout + r.stderr
+    dropped = ["openclaw-dashboard.service", "openclaw-worker@2.service",
+               "openclaw-worker@3.service"]
+    assert fleet.sh(0, "systemctl is-active " + " ".join(dropped)).split() == ["active"] * 3
+
+    r = fleet.openclaw("plan", "--format", "json", config=smaller)
+    assert r.returncode == 2, r.stderr
+    for h in json.loads(r.stdout)["hosts"]:
+        assert [f["path"] for f in h["files"] if f["action"] == "remove"] == [
+            "/etc/systemd/system/openclaw-dashboard.service"]
+        assert sorted(u["name"] for u in h["units"] if u["stop"] and u["disable"]) == dropped
+        assert h["daemon_reload"] is True and h["drift"] == []
+    text = fleet.openclaw("plan", config=smaller).stdout
+    assert "- remove /etc/systemd/system/openclaw-dashboard.service" in text
+    assert "stop+disable openclaw-dashboard.service, openclaw-worker@2.service, " \
+           "openclaw-worker@3.service" in text
+
+    r = fleet.openclaw("apply", "--yes", config=smaller)
+    assert r.returncode == 0, r.stdout + r.stderr
+    for i in range(3):
+        states = fleet.sh(i, "systemctl is-enabled " + " ".join(dropped[1:]) + "; "
+                             "systemctl is-active " + " ".join(dropped) + " || true").split()
+        assert states == ["disabled"] * 2 + ["inactive"] * 3, states
+        assert fleet.sh(i, "test -e /etc/systemd/system/openclaw-dashboard.service && echo "
+                           "left || echo gone").strip() == "gone"
+        assert fleet.sh(i, "systemctl is-active openclaw-worker@1.service").strip() == "active"
+        # Only the one worker's sleep is left of the three workers and the dashboard.
+        assert fleet.sh(i, "pgrep -c -x sleep || true").strip() == "1"
+    r = fleet.openclaw("plan", config=smaller)
+    assert r.returncode == 0 and "0 with changes" in r.stdout, r.stdout
+
+    # By hand: a conf edited, a timer stopped. Drift, said apart from openclaw.yaml's changes.
+    fleet.sh(2, "echo '# tuned by hand' >> /opt/openclaw/config/health-check.conf && "
+                "systemctl stop openclaw-backup.timer")
+    r = fleet.openclaw("plan", "--format", "json", config=smaller)
+    assert r.returncode == 2
+    doc = json.loads(r.stdout)
+    assert doc["summary"]["with_drift"] == 1
+    (node3,) = [h for h in doc["hosts"] if h["host"] == "node3"]
+    assert node3["drift"] == ["/opt/openclaw/config/health-check.conf: edited on the host",
+                              "openclaw-backup.timer: stopped on the host"]
+    text = fleet.openclaw("plan", config=smaller).stdout
+    assert "[drift: edited on the host since the last apply]" in text
+    assert "1 with drift" in text
+    r = fleet.openclaw("apply", "--yes", config=smaller)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "tuned by hand" not in fleet.sh(2, "cat /opt/openclaw/config/health-check.conf")
+    r = fleet.openclaw("plan", config=smaller)
+    assert r.returncode == 0, r.stdout

@@ -199,3 +199,38 @@ def test_bootstrap_installs_and_runs_the_gateway(host: tuple[Container, Path, Pa
     r = openclaw(cfg, inventory, "bootstrap", "--region", "alpha", "--yes")
     assert r.returncode == 0 and "bootstrap: 0 changed, 1 unchanged, 0 failed" in r.stdout, \
         r.stdout + r.stderr
+
+
+def test_turning_the_gateway_off_stops_it_and_its_redis(
+        host: tuple[Container, Path, Path, Path]) -> None:
+    node, key, cfg, inventory = host
+
+    def sh(command: str) -> str:
+        return node.ssh(command, key).stdout
+
+    off = cfg.parent / "gateway-off.yaml"
+    off.write_text(cfg.read_text().replace("llm_gateway:\n  enabled: true",
+                                           "llm_gateway:\n  enabled: false"))
+    r = openclaw(off, inventory, "plan", "--format", "json")
+    assert r.returncode == 2, r.stderr
+    (h,) = json.loads(r.stdout)["hosts"]
+    removed = sorted(f["path"] for f in h["files"] if f["action"] == "remove")
+    assert removed == ["/etc/systemd/system/openclaw-llm-gateway.service",
+                       "/etc/systemd/system/openclaw-redis.service",
+                       "/opt/openclaw/config/llm-gateway.env",
+                       "/opt/openclaw/config/llm-gateway.yaml",
+                       "/opt/openclaw/config/redis.conf"]
+    assert sorted(u["name"] for u in h["units"] if u["stop"]) == [
+        "openclaw-llm-gateway.service", "openclaw-redis.service"]
+    r = openclaw(off, inventory, "apply", "--yes")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert not any(v in r.stdout + r.stderr for v in SECRETS.values())
+    assert sh("systemctl is-active openclaw-llm-gateway openclaw-redis || true").split() == [
+        "inactive", "inactive"]
+    assert sh("pgrep -u openclaw-llm || echo none").strip() == "none"
+    left = sh("ls /etc/systemd/system/ /opt/openclaw/config/")
+    assert "llm-gateway" not in left and "redis" not in left, left
+    # The agent now calls its provider itself: the key is in its own environment file.
+    assert SECRETS["OCTEST_PROVIDER_KEY"] in sh("cat /opt/openclaw/config/gateway.env")
+    r = openclaw(off, inventory, "plan")
+    assert r.returncode == 0 and "0 with changes" in r.stdout, r.stdout
