@@ -356,6 +356,22 @@ def accounts_apart(ctx: Context) -> Iterator[Finding]:
 
 
 @rule
+def retry_classes_litellm_shares(ctx: Context) -> Iterator[Finding]:
+    """LiteLLM retries 403 and 502 by one count (llm_gateway.default_retries_conflict)."""
+    if not ctx.get("llm_gateway", "enabled"):
+        return
+    never = [status_spec(v) for v in ctx.get("retry", "do_not_retry_on") or []]
+    on = {status_spec(v) for v in ctx.get("retry", "retry_on") or []}
+    five = {"5xx", *(str(c) for c in range(500, 600) if c != 504)}
+    if "403" in never and on & five:
+        i = never.index("403")
+        yield ctx.at(("retry", "do_not_retry_on", i), "the LLM gateway (LiteLLM) retries 403 "
+                     "and 502 by one count: 403 is never retried, so neither is 502 Bad "
+                     "Gateway (nor a refused connection); such a request goes to the "
+                     "fallback provider at once", "W015", severity=WARNING)
+
+
+@rule
 def ports_apart(ctx: Context) -> Iterator[Finding]:
     """Each listener on the host needs a port of its own (all bind loopback or more)."""
     taken: dict[int, str] = {}

@@ -110,12 +110,39 @@ def test_unauthorized_is_not_retried(
     assert primary.completions == 1  # do_not_retry_on: unauthorized (401)
 
 
-def test_breaker_skips_the_primary_for_the_cooldown(
+def test_forbidden_is_not_retried(
         gateways: Make, providers: tuple[FakeProvider, FakeProvider]) -> None:
+    primary, secondary = providers
+    gw = gateways(config(primary, secondary, threshold=10), SECRETS)
+    gw.start()
+    primary.status = 403
+    gw.ask("primary")
+    assert primary.completions == 1  # do_not_retry_on: forbidden (403)
+
+
+def test_bad_gateway_counts_towards_the_breaker_without_retries(
+        gateways: Make, providers: tuple[FakeProvider, FakeProvider]) -> None:
+    """502 shares LiteLLM's retry count with 403 (W015): not retried, but it opens the
+    breaker on the failure_threshold-th failed request like every other 5xx."""
     primary, secondary = providers
     gw = gateways(config(primary, secondary, threshold=3), SECRETS)
     gw.start()
-    primary.status = 500
+    primary.status = 502
+    assert [gw.ask("primary")[0] for _ in range(3)] == [200, 200, 200]
+    assert primary.completions == 3
+    primary.status = 200
+    status, body, _ = gw.ask("primary")
+    assert status == 200 and answer(body) == "answer from secondary"
+    assert primary.completions == 3
+
+
+@pytest.mark.parametrize("code", [500, 503])
+def test_breaker_skips_the_primary_for_the_cooldown(
+        gateways: Make, providers: tuple[FakeProvider, FakeProvider], code: int) -> None:
+    primary, secondary = providers
+    gw = gateways(config(primary, secondary, threshold=3), SECRETS)
+    gw.start()
+    primary.status = code
     # A failure is a request the primary failed after its retries, as for the health
     # check's breaker: two of them leave it closed...
     assert [gw.ask("primary")[0] for _ in range(2)] == [200, 200]  # served by the fallback

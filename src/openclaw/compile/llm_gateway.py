@@ -83,13 +83,22 @@ def _deployment(cfg: Config, group: str, order: int, p: Provider) -> dict[str, A
             "model_info": {"id": p.name, "max_input_tokens": cfg.safety.max_input_tokens}}
 
 
+FIVE = frozenset({"5xx", *(str(c) for c in range(500, 600) if c != 504)})
+
+
+def default_retries_conflict(cfg: Config) -> bool:
+    """LiteLLM has no retry class of its own for 403 (PermissionDeniedError) and 502
+    (BadGatewayError): both take the policy's DefaultRetries. When do_not_retry_on names 403
+    and retry_on takes 5xx, 403 wins (never retried) and 502 goes unretried (W015)."""
+    return "403" in cfg.retry.do_not_retry_on and bool(FIVE & set(cfg.retry.retry_on))
+
+
 def _retries(cfg: Config) -> dict[str, Any]:
     n = cfg.retry.max_attempts - 1
     on = set(cfg.retry.retry_on)
 
     def covered(*specs: str) -> int:
         return n if on & set(specs) else 0
-    five = {"5xx", *(str(c) for c in range(500, 600) if c != 504)}
     return {
         "num_retries": n,
         "retry_after": _num(cfg.retry.initial_delay),
@@ -97,9 +106,13 @@ def _retries(cfg: Config) -> dict[str, Any]:
             "AuthenticationErrorRetries": covered("401", "4xx"),
             "BadRequestErrorRetries": covered("400", "4xx"),
             "ContentPolicyViolationErrorRetries": 0,
-            "InternalServerErrorRetries": covered(*five),
+            "InternalServerErrorRetries": covered(*FIVE),
+            "ServiceUnavailableErrorRetries": covered(*FIVE),
+            "NotFoundErrorRetries": covered("404", "4xx"),
             "RateLimitErrorRetries": covered("429", "4xx"),
             "TimeoutErrorRetries": covered("timeout", "504", "408"),
+            # Every other class: 403, 502, connection errors (see default_retries_conflict).
+            "DefaultRetries": 0 if default_retries_conflict(cfg) else covered(*FIVE),
         },
     }
 
@@ -110,9 +123,12 @@ def _breaker(cfg: Config) -> dict[str, Any]:
     allowed = max(cfg.circuit_breaker.failure_threshold - 1, 0)
     return {
         "cooldown_time": _num(cfg.circuit_breaker.cooldown_min),
+        # Every retryable class counts the same towards failure_threshold.
         "allowed_fails_policy": {
+            "BadGatewayErrorAllowedFails": allowed,
             "InternalServerErrorAllowedFails": allowed,
             "RateLimitErrorAllowedFails": allowed,
+            "ServiceUnavailableErrorAllowedFails": allowed,
             "TimeoutErrorAllowedFails": allowed,
         },
     }
