@@ -364,8 +364,11 @@ def retry_classes_litellm_shares(ctx: Context) -> Iterator[Finding]:
     on = {status_spec(v) for v in ctx.get("retry", "retry_on") or []}
     five = {"5xx", *(str(c) for c in range(500, 600) if c != 504)}
     if "403" in never and on & five:
-        i = never.index("403")
-        yield ctx.at(("retry", "do_not_retry_on", i), "the LLM gateway (LiteLLM) retries 403 "
+        raw = ctx.doc.data.get("retry") if isinstance(ctx.doc.data, dict) else None
+        written = isinstance(raw, dict) and "do_not_retry_on" in raw
+        where = ("retry", "do_not_retry_on", never.index("403")) if written else \
+            ("llm_gateway", "enabled")  # the defaults say so: point at what turned it on
+        yield ctx.at(where, "the LLM gateway (LiteLLM) retries 403 "
                      "and 502 by one count: 403 is never retried, so neither is 502 Bad "
                      "Gateway (nor a refused connection); such a request goes to the "
                      "fallback provider at once", "W015", severity=WARNING)
