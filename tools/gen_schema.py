@@ -355,7 +355,7 @@ PROPS: J = {
                              ["bad_request (400)", "unauthorized (401)", "forbidden (403)"]),
     }, title="Retry", desc="Retry policy for probes and provider calls (report 1.2)."),
     "health_checks": obj({
-        "interval": d(u("duration", 10, DAY, "a timer interval"),
+        "interval": d(u("duration", 1, DAY, "a timer interval"),
                       "How often the health-check timer runs (default: "
                       "the liveness interval)."),
         "liveness": obj({
@@ -408,7 +408,7 @@ PROPS: J = {
             "aggregation": d({"enum": ["per_minute", "hourly", "daily"]},
                              "Aggregation period.", "hourly"),
             "export": d({"type": "string"}, "Where aggregates go.", "cost_dashboard"),
-            "check_interval": d(u("duration", 10, DAY, "a timer interval"),
+            "check_interval": d(u("duration", 1, DAY, "a timer interval"),
                                 "How often the budget check runs.", "5m"),
             "usage_file": d({"type": "string", "pattern": "^[^/]"}, "Usage file, relative to "
                             "the root's logs/.", "token-usage.json"),
@@ -583,7 +583,7 @@ PROPS: J = {
                                   "autoscaler timer starts and stops worker instances."),
             "depth_query": d({"type": "string", "minLength": 1}, "SQL giving the queue depth.",
                              "SELECT count(*) FROM task_queue WHERE status = 'pending'"),
-            "check_interval": d(u("duration", 10, DAY, "a timer interval"),
+            "check_interval": d(u("duration", 1, DAY, "a timer interval"),
                                 "How often the autoscaler runs.", "1m"),
             "lock_redis_url_env": d(ENVNAME, "The .env key with a Redis URL: hosts that "
                                     "share the queue take turns through a lock there."),

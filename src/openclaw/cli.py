@@ -379,6 +379,36 @@ def rollback(config: str, inventory: str | None, region: str | None,
 
 @main.command()
 @config_options
+@output_options
+@click.option("--host", "limit", multiple=True, metavar="HOST",
+              help="A host to take out of service (repeatable).")
+@click.option("--region", "region", default=None, help="Every host of this region.")
+@click.option("--purge", is_flag=True, help="Remove OpenClaw's state and the backups too.")
+@click.option("--yes", is_flag=True, help="Decommission without asking.")
+@guarded
+def decommission(config: str, inventory: str | None, region: str | None,
+                 limit: tuple[str, ...], fmt: str, verbose: int, purge: bool,
+                 yes: bool) -> None:
+    """Take hosts out of service before they leave the inventory: every openclaw unit
+    stopped and disabled, every file openclaw manages removed (its .env files and their keys
+    included). OpenClaw's state and the backups stay unless --purge. The host's last
+    generation says so. Exit 0 ok, 1 any host failed.
+
+    \b
+      openclaw decommission -i inventory/production.yaml --host agent-euw1-02.example.com
+    """
+    from openclaw import live
+    if not limit and region is None:
+        raise OpenclawError("name what leaves: --host HOST (repeatable) or --region REGION")
+    live.setup_logging(verbose)
+    project = load_selected(config, inventory, region, limit)
+    show, confirm = _show_and_confirm(fmt, yes, "decommission")
+    _finish(fmt, "decommission", live.decommission(project, _progress(fmt, verbose), show,
+                                                   confirm, purge))
+
+
+@main.command()
+@config_options
 @click.option("--base", "base", metavar="GITREF", help="Revision to compare against, e.g. "
               "origin/main (read with git; the working tree and index are not touched).")
 @click.option("--head", "head", metavar="GITREF", help="Revision to compare (default: the "

@@ -10,7 +10,7 @@ import secrets as pysecrets
 import shlex
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -307,6 +307,42 @@ def rollback(project: Project, progress: Callable[[str], None],
                 session, pending, desired, token, progress,
                 kind="rollback to " + ",".join(sorted({str(targets[c.host])
                                                       for c in pending}))))
+        return LiveRun(changes, [results[c.host] for c in changes])
+
+
+def leaving(plan: HostPlan) -> HostPlan:
+    """A host with nothing of openclaw's: planned against its record, every file openclaw
+    wrote is removed and every unit it enabled stopped and disabled."""
+    return replace(plan, directories=(), files=(), units=(), runtime=None, accounts=(),
+                   retired=())
+
+
+def decommission(project: Project, progress: Callable[[str], None],
+                 show_plan: Callable[[list[HostChanges]], None],
+                 confirm: Callable[[list[HostChanges]], bool], purge: bool) -> LiveRun:
+    """Take the selected hosts out of service: every openclaw unit stopped and disabled,
+    every file it manages removed (the .env files with their keys included). OpenClaw's state
+    and the backups stay unless `purge`. The host's last generation says so."""
+    cfg = project.config
+    plans = [leaving(p) for p in compile_fleet(cfg, project.inventory)]
+    hosts = list(project.inventory.hosts)
+    token = pysecrets.token_hex(12)
+    kept = () if purge else (f"{cfg.service.root}/state/", f"{cfg.service.root}/backups/")
+    with _hold(project, plans, token, progress) as held:
+        progress("reading host state")
+        changes = [replace(c, files=tuple(f for f in c.files if not f.path.startswith(kept)))
+                   for c in runner.plan_hosts(held.session, hosts, held.locked, {})]
+        changes += held.unavailable(plans)
+        order = {p.host: i for i, p in enumerate(plans)}
+        changes.sort(key=lambda c: order[c.host])
+        show_plan(changes)
+        results = _initial(changes)
+        pending = [c for c in changes if c.changed and not c.error]
+        if pending:
+            if not confirm(changes):
+                raise OpenclawError("decommission cancelled; nothing was changed")
+            results.update(runner.apply_changes(held.session, pending, {}, token, progress,
+                                                kind="decommission"))
         return LiveRun(changes, [results[c.host] for c in changes])
 
 

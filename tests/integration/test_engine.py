@@ -214,3 +214,45 @@ def test_what_leaves_the_config_leaves_the_hosts_and_hand_edits_are_drift(
     assert "tuned by hand" not in fleet.sh(2, "cat /opt/openclaw/config/health-check.conf")
     r = fleet.openclaw("plan", config=smaller)
     assert r.returncode == 0, r.stdout
+
+
+def test_decommission_leaves_nothing_of_openclaw_running(fleet: Fleet, tmp_path: Path) -> None:
+    """node3 leaves: its units stop, the files openclaw manages go (the .env keys with them),
+    OpenClaw's state stays; the other hosts are not touched, and the diff of an inventory
+    without node3 says what decommission does. Last in the module: node3 stays empty."""
+    smaller = tmp_path / "inventory.yaml"
+    smaller.write_text(fleet.inventory.read_text().split("  beta:\n")[0])
+    smaller_cfg = tmp_path / "fleet.yaml"
+    smaller_cfg.write_text(FLEET_CONFIG.read_text().replace(
+        "    - name: alpha\n      weight: 0.5\n    - name: beta\n      weight: 0.5\n",
+        "    - name: alpha\n      weight: 1.0\n"))
+    from openclaw.review import diff as review
+    report = review.run(str(smaller_cfg), str(smaller), base_config=str(FLEET_CONFIG),
+                        base_inventory=str(fleet.inventory), check_units=False)
+    assert any("host node3 removed from beta" in line and "openclaw decommission --host "
+               "node3" in line for line in report.inventory), report.inventory
+
+    before = fleet.sh(0, "sha256sum /opt/openclaw/config/* | sort")
+    r = fleet.openclaw("decommission", "--host", "node3", "--format", "json")
+    assert r.returncode == 1 and "needs a terminal to confirm, or --yes" in r.stderr
+    r = fleet.openclaw("decommission", "--host", "node3", "--yes")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert not any(v in r.stdout + r.stderr for v in CANARIES.values())
+    assert "stop+disable" in r.stdout and "- remove /opt/openclaw/config/gateway.env" in r.stdout
+    left = fleet.sh(2, "systemctl list-units --all --plain --no-legend 'openclaw-*' | "
+                       "grep -v ' inactive ' || true; systemctl list-unit-files --no-legend "
+                       "'openclaw-*' | grep enabled || true")
+    assert left.strip() == "", left
+    assert fleet.sh(2, "ls /etc/systemd/system | grep openclaw || true").strip() == ""
+    assert fleet.sh(2, "ls -A /opt/openclaw/config /opt/openclaw/scripts").split() == \
+        ["/opt/openclaw/config:", "/opt/openclaw/scripts:"]
+    assert fleet.sh(2, "pgrep -u milkbot || echo none").strip() == "none"
+    assert fleet.sh(2, "test -f /opt/openclaw/state/openclaw/openclaw.json && echo kept"
+                    ).strip() == "kept"
+    gen = fleet.sh(2, "cat /var/lib/openclaw/generations/$(cat "
+                      "/var/lib/openclaw/generations/current)/kind").strip()
+    assert gen == "decommission"
+    assert fleet.sh(0, "sha256sum /opt/openclaw/config/* | sort") == before
+    # Run again: nothing left to do.
+    r = fleet.openclaw("decommission", "--host", "node3", "--yes")
+    assert r.returncode == 0 and "0 with changes" in r.stdout, r.stdout

@@ -201,8 +201,10 @@ def inventory_changes(base: Inventory, head: Inventory) -> list[str]:
                 fields.append("root")
             if fields:
                 lines.append(f"inventory: host {h.name} connection changed ({', '.join(fields)})")
-    lines += [f"inventory: host {h.name} removed from {h.region}" for h in base.hosts
-              if h.name not in b]
+    lines += [f"inventory: host {h.name} removed from {h.region}: it keeps running "
+              f"openclaw's units until `openclaw decommission --host {h.name}` (run with the "
+              "base inventory) stops and disables them and removes the files openclaw "
+              "manages there, its .env keys included" for h in base.hosts if h.name not in b]
     new_regions = sorted({h.region for h in head.hosts} - {h.region for h in base.hosts})
     lines += [f"inventory: region {r} added" for r in new_regions]
     return lines
