@@ -206,12 +206,12 @@ def _apply(tmp_path: Path, p: HostPlan, name: str) -> HostChanges:
     values = {"K1": "secret-one-1111", "K2": "secret-two-2222"}
     out = subprocess.run(["sh", "-c", probe.state_script(p, "s")], capture_output=True,
                          text=True).stdout
-    changes = compute(p, probe.parse_state(p, out), desired=desired(p, values), contents={},
-                      salt="s")
+    wanted = desired(p, values) if any(f.path == ENV for f in p.files) else {}
+    changes = compute(p, probe.parse_state(p, out), desired=wanted, contents={}, salt="s")
     paths = install.to_write(changes)
     staging = tmp_path / f"stage-{name}"
     staging.mkdir(mode=0o700)
-    contents = {f.path: f.content for f in p.files} | desired(p, values)
+    contents = {f.path: f.content for f in p.files} | wanted
     (staging / "bundle.tar").write_bytes(install.bundle(paths, contents))
     lock = Path(p.target(probe.LOCK_PATH))
     lock.mkdir(parents=True, exist_ok=True)
@@ -226,8 +226,9 @@ def _apply(tmp_path: Path, p: HostPlan, name: str) -> HostChanges:
 def _plan_now(p: HostPlan) -> HostChanges:
     out = subprocess.run(["sh", "-c", probe.state_script(p, "s")], capture_output=True,
                          text=True).stdout
-    return compute(p, probe.parse_state(p, out), desired=desired(
-        p, {"K1": "secret-one-1111", "K2": "secret-two-2222"}), contents={}, salt="s")
+    values = {"K1": "secret-one-1111", "K2": "secret-two-2222"}
+    wanted = desired(p, values) if any(f.path == ENV for f in p.files) else {}
+    return compute(p, probe.parse_state(p, out), desired=wanted, contents={}, salt="s")
 
 
 def test_what_leaves_the_plan_leaves_the_host_and_hand_edits_are_drift(tmp_path: Path) -> None:
@@ -322,3 +323,19 @@ def test_a_partial_plan_carries_the_record_forward(tmp_path: Path) -> None:
     assert sorted(line.split("\t")[1] for line in record.splitlines()
                   if line.startswith("F")) == sorted(f.path for f in p.files)
     assert not _plan_now(p).changed and values
+
+
+def test_a_leaving_host_keeps_nothing_openclaw_wrote(tmp_path: Path) -> None:
+    """decommission plans the host as empty: every recorded file goes, nothing else."""
+    from openclaw.live import leaving
+    root = tmp_path / "root"
+    p = plan(str(root))
+    _apply(tmp_path, p, "1")
+    stranger = root / "opt/openclaw/config/operator-notes.txt"
+    stranger.write_text("mine")
+    changes = _apply(tmp_path, leaving(p), "2")
+    assert sorted(f.path for f in changes.files if f.action == "remove") == sorted(
+        f.path for f in p.files)
+    assert [f.path for f in p.files if Path(p.target(f.path)).exists()] == []
+    assert stranger.read_text() == "mine"
+    assert not _plan_now(leaving(p)).changed
