@@ -33,6 +33,9 @@ def cases() -> dict[str, tuple[str, str | None]]:
         prev, cur = chr(ord("a") + i - 1), chr(ord("a") + i)
         bomb.append(f"{cur}: &{cur} [" + ",".join([f"*{prev}"] * 10) + "]")
     out["alias bomb (10^12 values)"] = ("\n".join(bomb) + "\n", None)
+    out["a 500 KB value aliased 2,000 times"] = (
+        'version: 1\nx: &a "' + "A1b2" * 125_000 + '"\ny: [' + ",".join(["*a"] * 2000) + "]\n",
+        None)
     out["nesting 64 deep (the cap)"] = ("version: 1\nx: " + "[" * 63 + "]" * 63 + "\n", None)
     out["nesting 200,000 deep"] = ("version: 1\nx: " + "[" * 200_000 + "]" * 200_000 + "\n",
                                    None)

@@ -33,3 +33,13 @@ def test_depth_cap_on_both_parsers(fast: bool, monkeypatch: pytest.MonkeyPatch) 
     (f,) = e.value.findings
     assert (f.line, f.code) == (2, "L019") and "nested more than 64 levels" in f.message
     load.parse("version: 1\nx: " + "[" * 63 + "]" * 63 + "\n", "ok.yaml")
+
+
+def test_a_long_value_aliased_many_times_is_refused() -> None:
+    """500 KB on disk, a gigabyte for every later check (the secret scan, the schema)."""
+    text = ('version: 1\nx: &a "' + "A1b2" * 125_000 + '"\ny: [' + ",".join(["*a"] * 2000)
+            + "]\n")
+    with pytest.raises(FindingsError) as e:
+        load.parse(text, "anchor.yaml")
+    (f,) = e.value.findings
+    assert f.code == "L013" and "characters of values" in f.message

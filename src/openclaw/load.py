@@ -30,6 +30,9 @@ MAX_BYTES = 1024 * 1024
 # Nodes visited while constructing; a document of this size is far beyond any real fleet
 # config, while an alias bomb reaches it in milliseconds.
 MAX_NODES = 200_000
+# Characters of all scalars after aliases: a long string aliased a thousand times is small
+# on disk and gigabytes for every later check.
+MAX_CHARS = 4 * 1024 * 1024
 # Mappings and lists inside each other; the reference config needs 6. PyYAML composes
 # recursively, so a deeper document would exhaust Python's stack.
 MAX_DEPTH = 64
@@ -259,6 +262,7 @@ class _Builder:
         self.marks: dict[PathT, Mark] = {}
         self.key_marks: dict[PathT, Mark] = {}
         self.count = 0
+        self.chars = 0
         self.active: set[int] = set()
 
     def _err(self, node: Node, message: str, code: str) -> FindingsError:
@@ -272,6 +276,11 @@ class _Builder:
                             "(alias bomb?); refusing to load it", "L013")
         self.marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
         if isinstance(node, ScalarNode):
+            self.chars += len(node.value)
+            if self.chars > MAX_CHARS:
+                raise self._err(node, f"document expands to more than {MAX_CHARS} characters "
+                                "of values (a long value aliased many times?); refusing to "
+                                "load it", "L013")
             return self._scalar(node)
         if id(node) in self.active:
             raise self._err(node, "recursive alias: a value contains itself", "L014")
