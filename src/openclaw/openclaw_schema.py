@@ -70,9 +70,9 @@ def problems(version: str, document: dict[str, Any]
              ) -> Iterator[tuple[tuple[str | int, ...], str]] | None:
     """Each place where the pinned version would refuse `document`, as (JSON path in
     openclaw.json, message); None when this release has no schema for that version."""
-    path = schema_path(version)
-    if not path.exists():
+    if version not in supported():  # never a file name made from the config's text
         return None
+    path = schema_path(version)
     validator = _validator(path)
     errors = sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.path)))
     return ((tuple(e.absolute_path), _message(e)) for e in errors)
