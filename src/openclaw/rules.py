@@ -3,6 +3,7 @@ findings located at the raw YAML the value came from."""
 
 from __future__ import annotations
 
+import posixpath
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -372,6 +373,31 @@ def retry_classes_litellm_shares(ctx: Context) -> Iterator[Finding]:
                      "and 502 by one count: 403 is never retried, so neither is 502 Bad "
                      "Gateway (nor a refused connection); such a request goes to the "
                      "fallback provider at once", "W015", severity=WARNING)
+
+
+# Directories a service root must not be, or be under: apply would make the service
+# account own them, or write where the system keeps itself.
+SYSTEM_DIRS = ("/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib64", "/opt",
+               "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/usr/local",
+               "/var", "/var/lib")
+SYSTEM_TREES = ("/proc/", "/sys/", "/dev/", "/run/", "/tmp/", "/boot/")
+
+
+@rule
+def service_root_is_its_own(ctx: Context) -> Iterator[Finding]:
+    root = ctx.get("service", "root")
+    if not isinstance(root, str):
+        return
+    where = ("service", "root")
+    plain = root.rstrip("/") or "/"
+    if "//" in root or posixpath.normpath(plain) != plain:
+        yield ctx.at(where, "write the root plainly, as "
+                     f"{posixpath.normpath(root.replace('//', '/'))!r}: no '.', '..' or '//' "
+                     "(paths are compared as written)", "R027")
+    elif plain in SYSTEM_DIRS or plain.startswith(SYSTEM_TREES):
+        yield ctx.at(where, f"{plain!r} is a system directory: openclaw makes the root and "
+                     "its directories the service account's; give it one of its own, such "
+                     "as /opt/openclaw", "R027")
 
 
 @rule

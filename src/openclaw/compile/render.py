@@ -58,6 +58,8 @@ def command_words(command: str) -> list[str]:
     words = shlex.split(command)
     if not words:
         raise ValueError("it has no words")
+    if not words[0]:
+        raise ValueError("its program is an empty word")
     return words
 
 
