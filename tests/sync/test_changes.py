@@ -121,3 +121,20 @@ def test_the_probe_reads_the_record_of_owed_unit_steps() -> None:
     p = plan()
     out = f"WHOAMI\troot\nSYSTEMD\t1\nPENDING\t{UNIT}\nPENDING\t\nEND\n"
     assert probe.parse_state(p, out).pending == frozenset({UNIT})
+
+
+def test_a_rollback_that_removes_a_unit_file_stops_the_unit() -> None:
+    """Back to a generation without the dashboard: its unit file goes, and it stops first."""
+    from dataclasses import replace as with_
+    from openclaw.sync.rollback import Before, restore_changes
+    p = plan()
+    dash = "/etc/systemd/system/openclaw-dashboard.service"
+    st = state(p, "salt", {"K1": "v1-aaaa", "K2": "v2-bbbb"})
+    st = with_(st, paths={**st.paths, dash: probe.PathState(True, 0o644, "root", "root",
+                                                             "0" * 64, "f")},
+               units={**st.units, "openclaw-dashboard.service": ("enabled", "active")})
+    changes, _ = restore_changes(p, st, {dash: Before(dash, False)}, {}, "salt")
+    assert [(f.path, f.action) for f in changes.files] == [(dash, "remove")]
+    assert [(u.name, u.stop, u.disable) for u in changes.units if u.stop] == [
+        ("openclaw-dashboard.service", True, True)]
+    assert changes.daemon_reload

@@ -9,7 +9,7 @@ import shlex
 from dataclasses import dataclass, field, replace
 
 from openclaw.compile.plan import File, HostPlan
-from openclaw.sync.changes import FileChange, HostChanges, compute, unified
+from openclaw.sync.changes import FileChange, HostChanges, UnitChange, compute, unified
 from openclaw.sync.merge import masked_text
 from openclaw.sync.probe import GENERATIONS, HostState
 from openclaw.sync.secrets import REDACT, env_entries
@@ -140,9 +140,17 @@ def restore_changes(plan: HostPlan, state: HostState, restore: dict[str, Before]
     changed = {c.path for c in all_files if c.content_changed} | state.pending
     removed = {c.path for c in removals}
     restart_on = {u.name: u.restart_on for u in plan.units}
+    # A unit whose file the rollback removes (the generation had no dashboard yet) stops.
+    gone = {p.rsplit("/", 1)[1] for p in removed
+            if p.startswith("/etc/systemd/system/") and "@." not in p}
     units = tuple(replace(u, restart=u.restart or (
         state.units.get(u.name, ("", ""))[1] == "active"
-        and any(p in removed for p in restart_on[u.name]))) for u in changes.units)
+        and any(p in removed for p in restart_on[u.name]))) for u in changes.units
+        if u.name not in gone)
+    for name in sorted(gone):
+        enabled, active = state.units.get(name, ("not-found", "inactive"))
+        if active in ("active", "activating") or enabled in ("enabled", "enabled-runtime"):
+            units += (UnitChange(name, stop=True, disable=True),)
     result = HostChanges(
         plan.host, plan.region, changes.address, all_files, (), (), units,
         daemon_reload=state.systemd and any(p.startswith("/etc/systemd/") for p in changed),
