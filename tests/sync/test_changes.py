@@ -126,6 +126,7 @@ def test_the_probe_reads_the_record_of_owed_unit_steps() -> None:
 def test_a_rollback_that_removes_a_unit_file_stops_the_unit() -> None:
     """Back to a generation without the dashboard: its unit file goes, and it stops first."""
     from dataclasses import replace as with_
+
     from openclaw.sync.rollback import Before, restore_changes
     p = plan()
     dash = "/etc/systemd/system/openclaw-dashboard.service"
