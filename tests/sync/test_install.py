@@ -272,9 +272,11 @@ def test_units_the_last_apply_enabled_are_stopped_and_disabled_when_dropped() ->
     p = plan()
     st = state(p, "salt", {"K1": "v1-aaaa", "K2": "v2-bbbb"})
     record = [f"MANAGED\tU\t{name}" for name in ("x.service", "openclaw-worker@3.service",
-                                                   "openclaw-dashboard.service")]
+                                                   "openclaw-dashboard.service",
+                                                   "openclaw-backup.timer")]
     extra = ["Id=openclaw-worker@3.service", "ActiveState=active", "UnitFileState=enabled",
              "", "Id=openclaw-dashboard.service", "ActiveState=inactive",
+             "UnitFileState=enabled", "", "Id=openclaw-backup.timer", "ActiveState=active",
              "UnitFileState=enabled", ""]
     lines = ["WHOAMI\troot", "SYSTEMD\t1", *record, *extra, "END"]
     merged = replace(st, managed_units=probe.parse_state(p, "\n".join(lines)).managed_units,
@@ -282,12 +284,16 @@ def test_units_the_last_apply_enabled_are_stopped_and_disabled_when_dropped() ->
     c = compute(p, merged, desired=desired(p, {"K1": "v1-aaaa", "K2": "v2-bbbb"}),
                 contents={}, salt="salt")
     gone = {u.name: (u.stop, u.disable) for u in c.units if u.stop or u.disable}
-    assert gone == {"openclaw-dashboard.service": (False, True),
+    assert gone == {"openclaw-backup.timer": (True, True),
+                    "openclaw-dashboard.service": (False, True),
                     "openclaw-worker@3.service": (True, True)}
     assert c.changed
     script = install.install_script(p, c, "/tmp/none", [], "tok")
-    assert ("systemctl disable --now --quiet openclaw-dashboard.service "
-            "openclaw-worker@3.service") in script
+    assert ("systemctl disable --now --quiet openclaw-backup.timer "
+            "openclaw-dashboard.service openclaw-worker@3.service") in script
+    # A backup the timer started is stopped with it.
+    assert script.index("systemctl disable --now") < script.index(
+        "systemctl stop openclaw-backup.service")
     # A unit the last apply enabled and someone stopped by hand is drift.
     stopped = replace(merged, units={**merged.units, "x.service": ("enabled", "inactive")})
     (x,) = [u for u in compute(p, stopped, desired=desired(p, {"K1": "v1-aaaa",
