@@ -612,6 +612,92 @@ DOCUMENTATION_ONLY: tuple[tuple[tuple[str, ...], tuple[str, ...], str], ...] = (
 )
 
 
+# Settings with a meaning on the host that nothing there implements (W016): each block's
+# keys written in openclaw.yaml, and why.
+NO_EFFECT: tuple[tuple[tuple[str, ...], tuple[str, ...], str], ...] = (
+    (("health_checks", "liveness"), ("interval", "failure_threshold"),
+     "the health check probes once per run (health_checks.interval), retried per retry.*; "
+     "there is no separate liveness schedule or count"),
+    (("health_checks", "readiness"), ("interval",),
+     "the readiness probe runs once per health-check run"),
+    (("health_checks", "startup"), ("endpoint",),
+     "a gateway that is still starting is judged by its unit's state and "
+     "startup.initial_delay, not by a probe"),
+    (("routing", "failover"), ("status_codes",),
+     "the LLM gateway falls back after any error once retries are spent; the list reaches "
+     "failover.json only"),
+    (("secrets", "storage"), ("exclude_from_git",),
+     "openclaw.yaml holds no secret values (R016); keeping their sources out of git is yours"),
+    (("secrets", "injection"), ("environment_variables",),
+     "values always reach the units as environment files (EnvironmentFile=)"),
+    (("logging",), ("fields",),
+     "OpenClaw and LiteLLM write their own record fields; openclaw sets format and level"),
+    (("logging", "destinations"), ("local_file", "stdout"),
+     "OpenClaw logs under <root>/logs/ and every unit to the journal in any case"),
+    (("logging", "retention"), ("remote",), "kept by the receiving end"),
+    (("deployment", "failover"), ("automatic", "rto"),
+     "written to failover.json, which nothing on the hosts acts on: cross-region failover "
+     "is not built yet (rpo is the backup interval)"),
+    (("deployment",), ("latency_routing",),
+     "written to failover.json only: DNS and latency routing are not managed"),
+)
+
+
+def _written(ctx: Context, npath: PathT) -> bool:
+    raw = ctx.origins.get(npath)
+    return bool(raw) and raw is not None and raw[-1] == npath[-1]
+
+
+@rule
+def no_effect(ctx: Context) -> Iterator[Finding]:
+    """W016: what openclaw.yaml says that no component on the host implements."""
+    for block, keys, why in NO_EFFECT:
+        present = [k for k in keys if _written(ctx, (*block, k))]
+        if present:
+            names = ", ".join(".".join((*block, k)) for k in present)
+            yield ctx.at((*block, present[0]), f"no effect on the host ({names}): {why}",
+                         "W016", severity=WARNING)
+    providers = ctx.get("routing", "providers") or []
+    graded = [i for i, p in enumerate(providers) if _written(ctx, ("routing", "providers", i,
+                                                                     "threshold"))]
+    if graded:
+        yield ctx.at(("routing", "providers", graded[0], "threshold"), "no effect on the host "
+                     "(routing.providers[].threshold): providers are tried in order; nothing "
+                     "grades requests by complexity (the value reaches failover.json only)",
+                     "W016", severity=WARNING)
+    regions = ctx.get("deployment", "regions") or []
+    if len(regions) > 1:
+        yield ctx.at(("deployment", "regions", 0, "weight"), "no effect on the host "
+                     "(deployment.regions[].weight): written to failover.json only; traffic "
+                     "between regions is not weighted by openclaw", "W016", severity=WARNING)
+    if ctx.get("secrets", "audit", "log_access") and "auditd" not in (
+            ctx.get("service", "packages") or []):
+        yield ctx.at(("secrets", "audit", "log_access"), "the audit rules are written, but "
+                     "they load only where auditd runs, which openclaw does not install: add "
+                     "auditd to service.packages", "W016", severity=WARNING)
+    failover = [k for k in ("on_error", "on_timeout", "on_rate_limit")
+                if _written(ctx, ("routing", "failover", k))]
+    if failover and not ctx.get("llm_gateway", "enabled"):
+        yield ctx.at(("routing", "failover", failover[0]), "no effect on the host without the "
+                     "LLM gateway (routing.failover." + ", routing.failover.".join(failover)
+                     + "): OpenClaw moves to its fallback models on any error; the values "
+                     "reach failover.json only", "W016", severity=WARNING)
+    approval = ctx.get("security", "tool_approval") or {}
+    auto = set(approval.get("auto_approve") or []) if isinstance(approval, dict) else set()
+    asked = set(approval.get("require_approval") or []) if isinstance(approval, dict) else set()
+    if auto and not auto & asked and _written(ctx, ("security", "tool_approval",
+                                                     "auto_approve")):
+        yield ctx.at(("security", "tool_approval", "auto_approve"), "no effect on the host "
+                     "(security.tool_approval.auto_approve): only tools in require_approval "
+                     "are ever asked about; these run without asking in any case", "W016",
+                     severity=WARNING)
+    if ctx.get("logging", "tracing", "endpoint"):
+        yield ctx.at(("logging", "tracing", "endpoint"), "only the OTEL_* environment is set: "
+                     "OpenClaw sends spans only with its diagnostics.otel settings and the LLM "
+                     "gateway's virtualenv has no OTLP exporter, so no trace reaches the "
+                     "endpoint", "W016", severity=WARNING)
+
+
 @rule
 def documentation_only(ctx: Context) -> Iterator[Finding]:
     """Say which of the report's settings are descriptions only, one warning per block."""
