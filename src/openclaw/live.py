@@ -330,7 +330,10 @@ def decommission(project: Project, progress: Callable[[str], None],
     kept = () if purge else (f"{cfg.service.root}/state/", f"{cfg.service.root}/backups/")
     with _hold(project, plans, token, progress) as held:
         progress("reading host state")
-        changes = [replace(c, files=tuple(f for f in c.files if not f.path.startswith(kept)))
+        # --purge: every directory goes whole (state, workspace, backups, logs included).
+        changes = [replace(c, files=tuple(f for f in c.files if not f.path.startswith(kept)),
+                           directories=tuple(replace(d, tree=d.tree or purge)
+                                             for d in c.directories))
                    for c in runner.plan_hosts(held.session, hosts, held.locked, {})]
         changes += held.unavailable(plans)
         order = {p.host: i for i, p in enumerate(plans)}

@@ -222,6 +222,9 @@ def test_turning_the_gateway_off_stops_it_and_its_redis(
                        "/opt/openclaw/config/redis.conf"]
     assert sorted(u["name"] for u in h["units"] if u["stop"]) == [
         "openclaw-llm-gateway.service", "openclaw-redis.service"]
+    assert sorted(d["path"] for d in h["directories"] if d["action"] == "remove") == [
+        "/opt/openclaw/llm-gateway", "/opt/openclaw/llm-gateway/home", "/opt/openclaw/redis"]
+    assert h["retire_accounts"] == ["user openclaw-llm", "group openclaw-llm"]
     r = openclaw(off, inventory, "apply", "--yes")
     assert r.returncode == 0, r.stdout + r.stderr
     assert not any(v in r.stdout + r.stderr for v in SECRETS.values())
@@ -232,6 +235,10 @@ def test_turning_the_gateway_off_stops_it_and_its_redis(
     for name in ("openclaw-llm-gateway.service", "openclaw-redis.service", "llm-gateway.env",
                  "llm-gateway.yaml", "redis.conf"):
         assert name not in left, left
+    # Its virtualenv, Redis's directory and its account go too, as a fresh host would be.
+    assert sh("ls -d /opt/openclaw/llm-gateway /opt/openclaw/redis 2>/dev/null || true"
+              ).strip() == ""
+    assert sh("getent passwd openclaw-llm || echo none").strip() == "none"
     # The agent now calls its provider itself: the key is in its own environment file.
     assert SECRETS["OCTEST_PROVIDER_KEY"] in sh("cat /opt/openclaw/config/gateway.env")
     r = openclaw(off, inventory, "plan")

@@ -345,3 +345,47 @@ def test_a_leaving_host_keeps_nothing_openclaw_wrote(tmp_path: Path) -> None:
     assert [f.path for f in p.files if Path(p.target(f.path)).exists()] == []
     assert stranger.read_text() == "mine"
     assert not _plan_now(leaving(p)).changed
+
+
+def test_dropped_directories_go_a_disposable_tree_whole_others_only_when_empty(
+        tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from openclaw.compile.plan import Account, Directory
+    root = tmp_path / "root"
+    venv = "/opt/openclaw/llm-gateway"
+    notes = "/opt/openclaw/notes"
+    p = plan(str(root))
+    bigger = replace(p, directories=(*p.directories, Directory(venv, 0o755, "root", "root",
+                                                               True),
+                                     Directory(notes, 0o755, "root", "root")),
+                     accounts=(*p.accounts, Account("openclaw-llm", "openclaw-llm", venv)))
+    _apply(tmp_path, bigger, "1")
+    record = (root / "var/lib/openclaw/generations/1" / probe.RECORD).read_text()
+    assert f"D\t{venv}\t1\n" in record and f"D\t{notes}\t0\n" in record
+    assert "A\topenclaw-llm\topenclaw-llm\n" in record and "A\tmilkbot" not in record
+    (Path(bigger.target(venv)) / "bin").mkdir()
+    (Path(bigger.target(venv)) / "bin/litellm").write_text("installed by bootstrap")
+    (Path(bigger.target(notes)) / "mine.txt").write_text("the operator's")
+    out = subprocess.run(["sh", "-c", probe.state_script(p, "s")], capture_output=True,
+                         text=True).stdout
+    state = probe.parse_state(p, out)
+    gone = compute(p, state, desired=desired(p, {"K1": "secret-one-1111",
+                                                 "K2": "secret-two-2222"}),
+                   contents={}, salt="s")
+    assert [(d.path, d.action, d.tree) for d in gone.directories if d.action == "remove"] \
+        == [(venv, "remove", True), (notes, "remove", False)]
+    # A sandbox manages no accounts; on a real host the gateway's account would go too.
+    assert gone.retire_accounts == ()
+    assert compute(p, replace(state), desired=desired(p, {"K1": "secret-one-1111",
+                                                          "K2": "secret-two-2222"}),
+                   contents={}, salt="s").changed
+    _apply(tmp_path, p, "2")
+    assert not Path(bigger.target(venv)).exists()
+    assert (Path(bigger.target(notes)) / "mine.txt").read_text() == "the operator's"
+    real = compute(replace(p, root="/"), replace(state), desired=desired(
+        p, {"K1": "secret-one-1111", "K2": "secret-two-2222"}), contents={}, salt="s")
+    assert real.retire_accounts == ("user openclaw-llm", "group openclaw-llm")
+    script = install.install_script(replace(p, root="/"), real, "/tmp/none", [], "tok")
+    assert "userdel openclaw-llm" in script and script.index("rm -rf --one-file-system") \
+        < script.index("userdel openclaw-llm")

@@ -235,15 +235,15 @@ def compile_host(cfg: Config, host: Host, cache: Cache | None = None) -> HostPla
         Directory(paths.workspace, 0o750, user, group),
         Directory(paths.backups, 0o700, user, group),
         Directory(paths.openclaw_state, 0o700, user, group),
-        *((Directory(f"{paths.root}/runtime", 0o755, "root", "root"),)
+        *((Directory(f"{paths.root}/runtime", 0o755, "root", "root", True),)
           if cfg.service.runtime.install != "none" else ()),
-        *((Directory(paths.llm_gateway, 0o755, "root", "root"),
-           Directory(paths.llm_home, 0o700, gw.user, gw.user)) if gw.enabled else ()),
+        *((Directory(paths.llm_gateway, 0o755, "root", "root", True),
+           Directory(paths.llm_home, 0o700, gw.user, gw.user, True)) if gw.enabled else ()),
         # written by the root audit check, read by the health check (setgid: group kept)
-        *((Directory(paths.audit, 0o2750, "root", group),) if audited else ()),
-        *((Directory(paths.autoscale, 0o755, "root", "root"),) if scaled else ()),
-        *((Directory(paths.redis, 0o700, gw.user, gw.user),) if llm_gateway.uses_redis(cfg)
-          else ()),
+        *((Directory(paths.audit, 0o2750, "root", group, True),) if audited else ()),
+        *((Directory(paths.autoscale, 0o755, "root", "root", True),) if scaled else ()),
+        *((Directory(paths.redis, 0o700, gw.user, gw.user, True),)
+          if llm_gateway.uses_redis(cfg) else ()),
     )
     rt = cfg.service.runtime
     spec = None if host.sandbox else RuntimeSpec(

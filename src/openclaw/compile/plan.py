@@ -42,6 +42,9 @@ class Directory:
     mode: int
     owner: str
     group: str
+    # Everything under it is openclaw's own (installed software, runtime data): when the
+    # config drops it, the whole tree goes. Other directories go only when empty.
+    disposable: bool = False
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,8 @@ def body(c: HostChanges) -> list[str]:
         lines.append(f"+ install {c.runtime}")
     for account in c.accounts:
         lines.append(f"+ {account}")
+    for account in c.retire_accounts:
+        lines.append(f"- remove {account}")
     for d in c.directories:
         if d.action != "ok":
             lines.append(headline(d).replace(d.path, d.path + "/", 1))

@@ -22,6 +22,7 @@ def host(c: HostChanges) -> dict[str, Any]:
         "host": c.host, "region": c.region, "address": c.address, "status": status(c),
         "error": c.error or None, "files": [_file(f) for f in c.files],
         "directories": [_file(d) for d in c.directories], "accounts": list(c.accounts),
+        "retire_accounts": list(c.retire_accounts),
         "units": [{"name": u.name, "enable": u.enable, "start": u.start, "restart": u.restart,
                    "stop": u.stop, "disable": u.disable, "drift": u.drift or None}
                   for u in c.units],

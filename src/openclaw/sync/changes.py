@@ -29,6 +29,7 @@ class FileChange:
     # Made on the host by hand since the last apply, not by openclaw.yaml: "edited",
     # "deleted", "mode or owner changed" (an update or create then undoes it).
     drift: str = ""
+    tree: bool = False  # a directory removed with everything under it (Directory.disposable)
 
     @property
     def content_changed(self) -> bool:
@@ -73,11 +74,15 @@ class HostChanges:
     # Paths whose unit steps are still owed: this apply's changes and an earlier apply's that
     # stopped before its steps; the install records them before writing anything.
     pending: tuple[str, ...] = ()
+    # System accounts the config no longer needs (the LLM gateway's), removed after their
+    # units stop; never the agent's own account.
+    retire_accounts: tuple[str, ...] = ()
 
     @property
     def changed(self) -> bool:
         return bool([f for f in self.files + self.directories if f.action != "ok"]
-                    or self.accounts or self.packages or self.runtime or self.daemon_reload
+                    or self.accounts or self.retire_accounts or self.packages or self.runtime
+                    or self.daemon_reload
                     or any(u.enable or u.start or u.restart or u.stop or u.disable
                            for u in self.units))
 
@@ -175,8 +180,14 @@ def compute(plan: HostPlan, state: HostState, *, desired: dict[str, bytes],
             files.append(file_change(f, st, sandbox, current=contents.get(f.path)))
         if drift:
             files[-1] = replace(files[-1], drift=drift)
+    retire: list[str] = []
     if complete:
         files += removals(plan, state)
+        dirs += dir_removals(plan, state)
+        wanted = {(a.user, a.group) for a in plan.accounts}
+        retire = [] if sandbox else [f"{kind} {name}" for user, group in
+                                     state.managed_accounts if (user, group) not in wanted
+                                     for kind, name in (("user", user), ("group", group))]
     written = {c.path for c in files if c.content_changed or c.action == "remove"}
     changed = written | state.pending
     unit_files = {p for p in changed if p.startswith("/etc/systemd/system/")}
@@ -214,7 +225,8 @@ def compute(plan: HostPlan, state: HostState, *, desired: dict[str, bytes],
         tuple(units), daemon_reload=state.systemd and bool(changed & unit_files),
         systemd=state.systemd, sandbox=sandbox, notes=tuple(notes), error=error, plan=plan,
         merged=merged, expect=expect, runtime=step,
-        pending=tuple(sorted(changed)) if state.systemd else ())
+        pending=tuple(sorted(changed)) if state.systemd else (),
+        retire_accounts=tuple(dict.fromkeys(retire)))
 
 
 def _drift(st: PathState, recorded: tuple[str, str] | None) -> str:
@@ -243,6 +255,18 @@ def removals(plan: HostPlan, state: HostState) -> list[FileChange]:
         drift = _drift(st, state.managed.get(p))
         out.append(FileChange(p, "remove", p.endswith(".env"),
                               drift="edited on the host" if drift.startswith("edited") else ""))
+    return out
+
+
+def dir_removals(plan: HostPlan, state: HostState) -> list[FileChange]:
+    """Recorded directories the plan no longer has, deepest first: an openclaw-only tree
+    (the LLM gateway's virtualenv, Redis's data) goes whole, any other only when empty."""
+    wanted = {d.path for d in plan.directories}
+    out = []
+    for p in sorted(set(state.managed_dirs) - wanted, key=lambda p: (-p.count("/"), p)):
+        st = state.paths.get(p, PathState(False))
+        if st.exists and st.kind == "d":
+            out.append(FileChange(p, "remove", tree=state.managed_dirs[p]))
     return out
 
 

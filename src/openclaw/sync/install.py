@@ -170,7 +170,7 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
                          f"step created user {_q(name)}")
     by_path = {d.path: d for d in plan.directories}
     for c in changes.directories:
-        if c.action == "ok":
+        if c.action in ("ok", "remove"):  # removals come after the files
             continue
         d = by_path[c.path]
         target = _q(plan.target(d.path))
@@ -251,6 +251,23 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
         if c.path not in files:
             target = _q(plan.target(c.path))
             lines.append(f"rm -f {target} && step removed {target}")
+    # Then dropped directories, deepest first: an openclaw-only tree whole (rm does not
+    # follow links, and stays on its file system), any other only when empty.
+    for c in changes.directories:
+        if c.action != "remove":
+            continue
+        target = _q(plan.target(c.path))
+        if c.tree:
+            lines.append(f"if [ -L {target} ]; then rm -f {target}; else rm -rf "
+                         f"--one-file-system -- {target}; fi && step removed {target}/")
+        else:
+            lines.append(f"rmdir -- {target} 2>/dev/null && step removed {target}/ || :")
+    for account in changes.retire_accounts:
+        kind, name = account.split(" ", 1)
+        tool = "userdel" if kind == "user" else "groupdel"
+        lines.append(f"if getent {'passwd' if kind == 'user' else 'group'} {_q(name)} "
+                     f">/dev/null; then {tool} {_q(name)} && step removed {kind} {_q(name)}; "
+                     "fi")
     if changes.systemd:
         if changes.daemon_reload:
             lines.append("systemctl daemon-reload && step daemon-reload")
@@ -291,6 +308,11 @@ def record_script(plan: HostPlan) -> list[str]:
               for f in sorted(plan.files, key=lambda f: f.path)]
     lines += [f"  printf 'U\\t%s\\n' {_q(u.name)}"
               for u in sorted(plan.units, key=lambda u: u.name) if u.enable]
+    lines += [f"  printf 'D\\t%s\\t%s\\n' {_q(d.path)} {int(d.disposable)}"
+              for d in sorted(plan.directories, key=lambda d: d.path)]
+    # Accounts besides the agent's (which keeps its files, even after a decommission).
+    lines += [f"  printf 'A\\t%s\\t%s\\n' {_q(a.user)} {_q(a.group)}"
+              for a in plan.accounts[1:]]
     # What the previous record names and this plan does not, if still on the host (a
     # rollback's plan lists only what it restores; a removal that failed): carried forward.
     prefix = _q("" if plan.root == "/" else plan.root.rstrip("/"))

@@ -56,6 +56,8 @@ class HostState:
     # path -> (sha256, "mode owner group")) and each unit it enabled.
     managed: dict[str, tuple[str, str]] = field(default_factory=dict)
     managed_units: frozenset[str] = frozenset()
+    managed_dirs: dict[str, bool] = field(default_factory=dict)  # path -> disposable
+    managed_accounts: tuple[tuple[str, str], ...] = ()  # (user, group), besides the agent's
 
 
 def _q(value: str) -> str:
@@ -123,7 +125,8 @@ def _record_probe(plan: HostPlan) -> str:
     return f"""if c=$(cat {gen}/current 2>/dev/null) && [ -f {gen}/"$c"/{RECORD} ]; then
   r={gen}/"$c"/{RECORD}
   head -c 1048576 "$r" | sed 's/^/MANAGED\t/'
-  awk -F '\t' -v p={prefix} '$1 == "F" {{print p $2}}' "$r" | while IFS= read -r p; do
+  awk -F '\t' -v p={prefix} '$1 == "F" || $1 == "D" {{print p $2}}' "$r" |
+  while IFS= read -r p; do
     stat -c 'STAT	%n	%F	%a	%U	%G' -- "$p" 2>/dev/null
     [ -L "$p" ] || [ ! -f "$p" ] || sha256sum -- "$p" 2>/dev/null
   done
@@ -157,15 +160,21 @@ _SHA = re.compile(r"^([0-9a-f]{64})  (.*)$")
 def parse_state(plan: HostPlan, output: str) -> HostState:
     managed: dict[str, tuple[str, str]] = {}
     managed_units: set[str] = set()
+    managed_dirs: dict[str, bool] = {}
+    managed_accounts: list[tuple[str, str]] = []
     for line in output.splitlines():
         parts = line.split("\t")
         if parts[0] == "MANAGED" and len(parts) >= 4 and parts[1] == "F":
             managed[parts[2]] = (parts[3], " ".join(parts[4:7]))
         elif parts[0] == "MANAGED" and len(parts) == 3 and parts[1] == "U":
             managed_units.add(parts[2])
+        elif parts[0] == "MANAGED" and len(parts) == 4 and parts[1] == "D":
+            managed_dirs[parts[2]] = parts[3] == "1"
+        elif parts[0] == "MANAGED" and len(parts) == 4 and parts[1] == "A":
+            managed_accounts.append((parts[2], parts[3]))
     logical = {plan.target(p): p for p in
                [f.path for f in plan.files] + [d.path for d in plan.directories]
-               + list(plan.retired) + list(managed)}
+               + list(plan.retired) + list(managed) + list(managed_dirs)}
     user, systemd, lock = "", False, ""
     stats: dict[str, tuple[str, int, str, str]] = {}
     hashes: dict[str, str] = {}
@@ -230,7 +239,7 @@ def parse_state(plan: HostPlan, output: str) -> HostState:
              for name in names} if systemd else {}
     return HostState(systemd, user, paths, secrets, units, accounts, lock, merge_current,
                      active, runtime, runtime_current, frozenset(pending), managed,
-                     frozenset(managed_units))
+                     frozenset(managed_units), managed_dirs, tuple(managed_accounts))
 
 
 def content_script(plan: HostPlan, paths: list[str]) -> str:
