@@ -164,7 +164,8 @@ def test_what_leaves_the_config_leaves_the_hosts_and_hand_edits_are_drift(
     smaller = tmp_path / "smaller.yaml"
     smaller.write_text(FLEET_CONFIG.read_text().replace(
         "agent_instances: {min: 2, max: 4}", "agent_instances: {min: 1, max: 4}"))
-    r = fleet.openclaw("apply", "--yes", config=bigger)
+    fast = ("--yes", "--batch-size", "100%")  # the canary, then the rest at once
+    r = fleet.openclaw("apply", *fast, config=bigger)
     assert r.returncode == 0, r.stdout + r.stderr
     dropped = ["openclaw-dashboard.service", "openclaw-worker@2.service",
                "openclaw-worker@3.service"]
@@ -182,7 +183,7 @@ def test_what_leaves_the_config_leaves_the_hosts_and_hand_edits_are_drift(
     assert "stop+disable openclaw-dashboard.service, openclaw-worker@2.service, " \
            "openclaw-worker@3.service" in text
 
-    r = fleet.openclaw("apply", "--yes", config=smaller)
+    r = fleet.openclaw("apply", *fast, config=smaller)
     assert r.returncode == 0, r.stdout + r.stderr
     for i in range(3):
         states = fleet.sh(i, "systemctl is-enabled " + " ".join(dropped[1:]) + "; "
@@ -209,7 +210,7 @@ def test_what_leaves_the_config_leaves_the_hosts_and_hand_edits_are_drift(
     text = fleet.openclaw("plan", config=smaller).stdout
     assert "[drift: edited on the host since the last apply]" in text
     assert "1 with drift" in text
-    r = fleet.openclaw("apply", "--yes", config=smaller)
+    r = fleet.openclaw("apply", "--yes", "--limit", "node3", config=smaller)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "tuned by hand" not in fleet.sh(2, "cat /opt/openclaw/config/health-check.conf")
     r = fleet.openclaw("plan", config=smaller)
