@@ -245,6 +245,7 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
         runs = [n.removesuffix(".timer") + ".service" for n in gone if n.endswith(".timer")]
         if runs:
             lines.append(f"systemctl stop {' '.join(map(_q, runs))} 2>/dev/null || :")
+            lines.append(f"systemctl reset-failed {' '.join(map(_q, runs))} 2>/dev/null || :")
         lines.append(f"systemctl reset-failed {' '.join(map(_q, gone))} 2>/dev/null || :")
     # Removed paths go last, once what replaces them is written (a link is itself removed).
     for c in changes.files:
