@@ -175,3 +175,37 @@ def test_a_secret_that_is_not_utf8_or_holds_control_characters_stops_the_run(
         assert r.returncode == 1 and says in err and "no host was touched" in err, err
         assert b"canary-" not in r.stdout + r.stderr and "Traceback" not in err
         assert not (tmp_path / "hosts").exists()
+
+
+def test_a_decommissioned_region_leaves_its_peers_failover_json(tmp_path: Path) -> None:
+    """Every host of eu-west leaves: its managed files go, OpenClaw's state stays, and
+    us-east's failover.json stops naming eu-west (asia-pacific, without hosts, stays)."""
+    import json
+    cwd = setup(tmp_path)
+    assert run(cwd, "apply", "--yes").returncode == 0
+    east = tmp_path / "hosts/demo-us-east-1/opt/openclaw"
+    west = tmp_path / "hosts/demo-eu-west-1/opt/openclaw"
+    (west / "state/openclaw").mkdir(parents=True, exist_ok=True)
+    (west / "state/openclaw/sessions.json").write_text("{}")
+    before = {p: p.read_bytes() for p in (east / "config").iterdir() if p.is_file()}
+    assert "eu-west" in (east / "config/failover.json").read_text()
+
+    r = run(cwd, "decommission", "--region", "eu-west", "--yes")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "eu-west left: failover.json only" in r.stdout
+    assert not any(v in r.stdout + r.stderr for v in SECRETS.values())
+    peers = json.loads((east / "config/failover.json").read_text())["failover_regions"]
+    assert peers == [{"name": "asia-pacific", "priority": 1, "weight": 0.1}]
+    after = {p: p.read_bytes() for p in (east / "config").iterdir() if p.is_file()}
+    assert {p for p in after if after[p] != before.get(p)} == {east / "config/failover.json"}
+    assert not (west / "config").exists() and not (west / "scripts").exists()
+    assert (west / "state/openclaw/sessions.json").read_text() == "{}"
+    gens = tmp_path / "hosts/demo-us-east-1/var/lib/openclaw/generations"
+    current = int((gens / "current").read_text())
+    assert (gens / str(current) / "kind").read_text() == "decommission of eu-west\n"
+    # The peer's record still names everything it manages: a later apply removes nothing.
+    records = [{x for x in (gens / str(g) / "managed").read_text().splitlines()
+                if "/failover.json\t" not in x} for g in (current - 1, current)]
+    assert records[0] == records[1] and any(x.startswith("D\t") for x in records[1])
+    r = run(cwd, "decommission", "--region", "eu-west", "--yes")
+    assert r.returncode == 0 and "0 with changes" in r.stdout, r.stdout

@@ -151,6 +151,10 @@ def select_options(fn: F) -> F:
 
 def load_selected(config: str, inventory: str | None, region: str | None,
                   limit: tuple[str, ...]) -> Project:
+    return select_hosts(load_all(config, inventory), region, limit)
+
+
+def load_all(config: str, inventory: str | None) -> Project:
     inv = resolve_inventory(inventory)
     if inv is None:
         raise OpenclawError("no inventory: pass -i/--inventory (inventory/local.yaml is the "
@@ -158,6 +162,11 @@ def load_selected(config: str, inventory: str | None, region: str | None,
     project = load(config, inv)
     for warning in project.warnings:
         click.echo(warning.render(), err=True)
+    return project
+
+
+def select_hosts(project: Project, region: str | None, limit: tuple[str, ...]) -> Project:
+    inv = project.inventory.file
     selected = project.inventory.select(region, limit)
     if region and region not in project.inventory.regions:
         raise OpenclawError(f"region {region!r} has no hosts in {inv} (regions: "
@@ -392,7 +401,8 @@ def decommission(config: str, inventory: str | None, region: str | None,
     """Take hosts out of service before they leave the inventory: every openclaw unit
     stopped and disabled, every file openclaw manages removed (its .env files and their keys
     included). OpenClaw's state and the backups stay unless --purge. The host's last
-    generation says so. Exit 0 ok, 1 any host failed.
+    generation says so. When every host of a region leaves, the other regions'
+    failover.json stops naming it. Exit 0 ok, 1 any host failed.
 
     \b
       openclaw decommission -i inventory/production.yaml --host agent-euw1-02.example.com
@@ -401,10 +411,11 @@ def decommission(config: str, inventory: str | None, region: str | None,
     if not limit and region is None:
         raise OpenclawError("name what leaves: --host HOST (repeatable) or --region REGION")
     live.setup_logging(verbose)
-    project = load_selected(config, inventory, region, limit)
+    project = load_all(config, inventory)
+    leaving = {h.name for h in select_hosts(project, region, limit).inventory.hosts}
     show, confirm = _show_and_confirm(fmt, yes, "decommission")
-    _finish(fmt, "decommission", live.decommission(project, _progress(fmt, verbose), show,
-                                                   confirm, purge))
+    _finish(fmt, "decommission", live.decommission(project, leaving, _progress(fmt, verbose),
+                                                   show, confirm, purge))
 
 
 @main.command()

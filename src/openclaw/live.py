@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from openclaw.compile import HostPlan, compile_fleet
 from openclaw.compile.plan import under
 from openclaw.errors import OpenclawError
-from openclaw.inventory import Host
+from openclaw.inventory import Host, Inventory
 from openclaw.model import Config
 from openclaw.project import Project
 from openclaw.sync import install, runner
@@ -317,24 +317,54 @@ def leaving(plan: HostPlan) -> HostPlan:
                    retired=())
 
 
-def decommission(project: Project, progress: Callable[[str], None],
+def without_regions(cfg: Config, gone: set[str]) -> Config:
+    """The configuration as it reads once the regions `gone` have left it: the others keep
+    their weights, and no failover list names a region that left."""
+    dep = cfg.deployment
+    regions = tuple(replace(r, failover_to=tuple(n for n in r.failover_to if n not in gone))
+                    for r in dep.regions if r.name not in gone)
+    return replace(cfg, deployment=replace(dep, regions=regions))
+
+
+def failover_only(c: HostChanges, note: str) -> HostChanges:
+    """A host outside the run's scope: of its plan, only failover.json changes."""
+    return replace(c, files=tuple(f for f in c.files if f.path.endswith(FAILOVER)),
+                   directories=(), accounts=(), units=(), daemon_reload=False, runtime="",
+                   notes=(*c.notes, note))
+
+
+def decommission(project: Project, names: set[str], progress: Callable[[str], None],
                  show_plan: Callable[[list[HostChanges]], None],
                  confirm: Callable[[list[HostChanges]], bool], purge: bool) -> LiveRun:
-    """Take the selected hosts out of service: every openclaw unit stopped and disabled,
+    """Take the hosts `names` out of service: every openclaw unit stopped and disabled,
     every file it manages removed (the .env files with their keys included). OpenClaw's state
-    and the backups stay unless `purge`. The host's last generation says so."""
+    and the backups stay unless `purge`. The host's last generation says so. A region all of
+    whose hosts leave leaves with them: the other regions' failover.json stop naming it."""
     cfg = project.config
-    plans = [leaving(p) for p in compile_fleet(cfg, project.inventory)]
-    hosts = list(project.inventory.hosts)
+    inv = project.inventory
+    going = inv.select(limit=tuple(sorted(names)))
+    gone = {r for r in inv.regions if all(h.name in names for h in inv.select(r).hosts)}
+    staying = Inventory(inv.file, tuple(h for h in inv.hosts if h.name not in names)
+                        if gone else ())
+    plans = [leaving(p) for p in compile_fleet(cfg, going)]
+    # The peers' plans hold failover.json only: their secrets are not needed here.
+    plans += [replace(p, directories=(), units=(), accounts=(), runtime=None, retired=(),
+                      files=tuple(f for f in p.files if f.path.endswith(FAILOVER)))
+              for p in compile_fleet(without_regions(cfg, gone), staying)]
+    involved = Project(cfg, Inventory(inv.file, going.hosts + staying.hosts), project.warnings)
     token = pysecrets.token_hex(12)
     kept = () if purge else (f"{cfg.service.root}/state/", f"{cfg.service.root}/backups/")
-    with _hold(project, plans, token, progress) as held:
+    note = f"{', '.join(sorted(gone))} left: failover.json only"
+    with _hold(involved, plans, token, progress) as held:
         progress("reading host state")
         # --purge: every directory goes whole (state, workspace, backups, logs included).
         changes = [replace(c, files=tuple(f for f in c.files if not f.path.startswith(kept)),
                            directories=tuple(replace(d, tree=d.tree or purge)
                                              for d in c.directories))
-                   for c in runner.plan_hosts(held.session, hosts, held.locked, {})]
+                   if c.host in names else failover_only(c, note)
+                   for c in runner.plan_hosts(held.session, list(involved.inventory.hosts),
+                                              held.locked, {}, partial=frozenset(
+                                                  h.name for h in staying.hosts))]
         changes += held.unavailable(plans)
         order = {p.host: i for i, p in enumerate(plans)}
         changes.sort(key=lambda c: order[c.host])
@@ -344,8 +374,15 @@ def decommission(project: Project, progress: Callable[[str], None],
         if pending:
             if not confirm(changes):
                 raise OpenclawError("decommission cancelled; nothing was changed")
-            results.update(runner.apply_changes(held.session, pending, {}, token, progress,
-                                                kind="decommission"))
+            results.update(runner.apply_changes(
+                held.session, [c for c in pending if c.host in names], {}, token, progress,
+                kind="decommission"))
+            peers = [c for c in pending if c.host not in names]
+            if peers:
+                results.update(runner.apply_changes(
+                    held.session, peers, {c.host: runner.desired_contents(c.plan, {})
+                                          for c in peers if c.plan}, token, progress,
+                    kind=f"decommission of {', '.join(sorted(gone))}"))
         return LiveRun(changes, [results[c.host] for c in changes])
 
 
@@ -407,10 +444,7 @@ def bootstrap(project: Project, config_path: str, region: str,
             if c.region == region:
                 shaped.append(replace(c, packages=tuple(steps.get(c.host, ()))))
             else:  # other regions: only their failover peers change here
-                shaped.append(replace(
-                    c, files=tuple(f for f in c.files if f.path.endswith(FAILOVER)),
-                    directories=(), accounts=(), units=(), daemon_reload=False, runtime="",
-                    notes=(*c.notes, "bootstrap updates failover.json only here")))
+                shaped.append(failover_only(c, "bootstrap updates failover.json only here"))
         shaped += held.unavailable(plans)
         order = {p.host: i for i, p in enumerate(plans)}
         shaped.sort(key=lambda c: (c.region != region, order[c.host]))

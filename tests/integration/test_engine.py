@@ -216,3 +216,51 @@ def test_what_leaves_the_config_leaves_the_hosts_and_hand_edits_are_drift(
     r = fleet.openclaw("plan", config=smaller)
     assert r.returncode == 0, r.stdout
 
+
+def test_decommission_leaves_nothing_of_openclaw_running(fleet: Fleet, tmp_path: Path) -> None:
+    """node3 leaves: its units stop, the files openclaw manages go (the .env keys with them),
+    OpenClaw's state stays; beta, left without hosts, leaves the other hosts' failover.json
+    and nothing else of theirs changes; the diff of an inventory without node3 says what
+    decommission does. Last in the module: node3 stays empty."""
+    smaller = tmp_path / "inventory.yaml"
+    smaller.write_text(fleet.inventory.read_text().split("  beta:\n")[0])
+    smaller_cfg = tmp_path / "fleet.yaml"
+    smaller_cfg.write_text(FLEET_CONFIG.read_text().replace(
+        "    - name: alpha\n      weight: 0.5\n    - name: beta\n      weight: 0.5\n",
+        "    - name: alpha\n      weight: 1.0\n"))
+    from openclaw.review import diff as review
+    report = review.run(str(smaller_cfg), str(smaller), base_config=str(FLEET_CONFIG),
+                        base_inventory=str(fleet.inventory), check_units=False)
+    assert any("host node3 removed from beta" in line and "openclaw decommission --host "
+               "node3" in line for line in report.inventory), report.inventory
+
+    others = "sha256sum $(ls -d /opt/openclaw/config/* | grep -v failover.json) | sort"
+    before = fleet.sh(0, others)
+    assert '"name": "beta"' in fleet.sh(0, "cat /opt/openclaw/config/failover.json")
+    r = fleet.openclaw("decommission", "--host", "node3", "--format", "json")
+    assert r.returncode == 1 and "needs a terminal to confirm, or --yes" in r.stderr
+    r = fleet.openclaw("decommission", "--host", "node3", "--yes")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert not any(v in r.stdout + r.stderr for v in CANARIES.values())
+    assert "stop+disable" in r.stdout and "- remove /opt/openclaw/config/gateway.env" in r.stdout
+    assert "beta left: failover.json only" in r.stdout
+    left = fleet.sh(2, "systemctl list-units --all --plain --no-legend 'openclaw-*' | "
+                       "grep -v ' inactive ' || true; systemctl list-unit-files --no-legend "
+                       "'openclaw-*' | grep enabled || true")
+    assert left.strip() == "", left
+    assert fleet.sh(2, "ls /etc/systemd/system | grep openclaw || true").strip() == ""
+    # Emptied, the directories go too; the root stays, holding OpenClaw's state.
+    assert fleet.sh(2, "ls -d /opt/openclaw/config /opt/openclaw/scripts 2>/dev/null || true"
+                    ).strip() == ""
+    assert fleet.sh(2, "pgrep -u milkbot || echo none").strip() == "none"
+    assert fleet.sh(2, "test -f /opt/openclaw/state/openclaw/openclaw.json && echo kept"
+                    ).strip() == "kept"
+    gen = fleet.sh(2, "cat /var/lib/openclaw/generations/$(cat "
+                      "/var/lib/openclaw/generations/current)/kind").strip()
+    assert gen == "decommission"
+    assert fleet.sh(0, others) == before
+    assert json.loads(fleet.sh(0, "cat /opt/openclaw/config/failover.json"))[
+        "failover_regions"] == []
+    # Run again: nothing left to do.
+    r = fleet.openclaw("decommission", "--host", "node3", "--yes")
+    assert r.returncode == 0 and "0 with changes" in r.stdout, r.stdout

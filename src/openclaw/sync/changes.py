@@ -77,6 +77,9 @@ class HostChanges:
     # System accounts the config no longer needs (the LLM gateway's), removed after their
     # units stop; never the agent's own account.
     retire_accounts: tuple[str, ...] = ()
+    # The plan lists everything the host should have (a rollback's or a peer's update does
+    # not): what the last record names besides is removed, else carried forward.
+    complete: bool = True
 
     @property
     def changed(self) -> bool:
@@ -226,7 +229,7 @@ def compute(plan: HostPlan, state: HostState, *, desired: dict[str, bytes],
         systemd=state.systemd, sandbox=sandbox, notes=tuple(notes), error=error, plan=plan,
         merged=merged, expect=expect, runtime=step,
         pending=tuple(sorted(changed)) if state.systemd else (),
-        retire_accounts=tuple(dict.fromkeys(retire)))
+        retire_accounts=tuple(dict.fromkeys(retire)), complete=complete)
 
 
 def _drift(st: PathState, recorded: tuple[str, str] | None) -> str:

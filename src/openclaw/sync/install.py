@@ -284,7 +284,7 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
         if start:
             lines.append(f"systemctl start {' '.join(map(_q, start))} && "
                          f"step started {' '.join(map(_q, start))}")
-    lines += record_script(plan)
+    lines += record_script(plan, changes.complete)
     lines += [
         "rm -f \"$P\"",
         "printf '%s\\n' \"$G\" >\"$GEN/current.new\"",
@@ -299,31 +299,50 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
     return "\n".join(lines) + "\n"
 
 
-def record_script(plan: HostPlan) -> list[str]:
+def record_script(plan: HostPlan, complete: bool = True) -> list[str]:
     """The generation's record of what this apply leaves: every managed file (never read
     through a link) and every unit it enabled (probe.RECORD)."""
     lines = ["rec() { if [ -f \"$2\" ] && [ ! -L \"$2\" ]; then printf 'F\\t%s\\t%s\\t%s\\n' "
              "\"$1\" \"$(sha \"$2\")\" \"$(stat -c '%a\t%U\t%G' \"$2\")\"; fi; }",
              "{"]
-    lines += [f"  rec {_q(f.path)} {_q(plan.target(f.path))}"
-              for f in sorted(plan.files, key=lambda f: f.path)]
-    lines += [f"  printf 'U\\t%s\\n' {_q(u.name)}"
-              for u in sorted(plan.units, key=lambda u: u.name) if u.enable]
-    lines += [f"  printf 'D\\t%s\\t%s\\n' {_q(d.path)} {int(d.disposable)}"
-              for d in sorted(plan.directories, key=lambda d: d.path)]
+    files = sorted(plan.files, key=lambda f: f.path)
+    units = [u.name for u in sorted(plan.units, key=lambda u: u.name) if u.enable]
+    dirs = sorted(plan.directories, key=lambda d: d.path)
+    lines += [f"  rec {_q(f.path)} {_q(plan.target(f.path))}" for f in files]
+    lines += [f"  printf 'U\\t%s\\n' {_q(u)}" for u in units]
+    lines += [f"  printf 'D\\t%s\\t%s\\n' {_q(d.path)} {int(d.disposable)}" for d in dirs]
     # Accounts besides the agent's (which keeps its files, even after a decommission).
     lines += [f"  printf 'A\\t%s\\t%s\\n' {_q(a.user)} {_q(a.group)}"
               for a in plan.accounts[1:]]
-    # What the previous record names and this plan does not, if still on the host (a
-    # rollback's plan lists only what it restores; a removal that failed): carried forward.
+    named = ([f"F\t{f.path}" for f in files] + [f"U\t{u}" for u in units]
+             + [f"D\t{d.path}" for d in dirs] + [f"A\t{a.user}" for a in plan.accounts[1:]])
+    # What the previous record names and this plan does not, while still on the host, is
+    # carried forward: files and directories always (a removal that failed), units and
+    # accounts when the plan is partial (a rollback's, or a peer's failover.json update).
     prefix = _q("" if plan.root == "/" else plan.root.rstrip("/"))
+    unit = (f"u=$(printf '%s' \"$p\" | sed 's/@[^.]*[.]/@./'); "
+            f"if [ -f {prefix}/etc/systemd/system/\"$u\" ]; then printf '%s\\n' \"$l\"; fi"
+            if not complete else ":")
+    # (A sandbox has no accounts of its own: its record keeps naming them.)
+    account = (":" if complete else "printf '%s\\n' \"$l\"" if plan.root != "/" else
+               "if getent passwd \"$p\" >/dev/null; then printf '%s\\n' \"$l\"; fi")
     lines += ["  c=$(cat \"$GEN/current\" 2>/dev/null || echo 0)",
               f"  if [ -f \"$GEN/$c/{RECORD}\" ]; then",
-              "    awk -F '\\t' 'NR == FNR {if ($1 == \"F\") n[$2] = 1; next} "
-              f"$1 == \"F\" && !($2 in n) {{print $2}}' - \"$GEN/$c/{RECORD}\" <<'EOF' |",
-              *[f"F\t{f.path}" for f in plan.files],
+              "    T=$(printf '\\t')",
+              "    awk -F '\\t' 'NR == FNR {n[$1 FS $2] = 1; next} !(($1 FS $2) in n)' - "
+              f"\"$GEN/$c/{RECORD}\" <<'EOF' |",
+              *named,
               "EOF",
-              f"    while IFS= read -r p; do rec \"$p\" {prefix}\"$p\"; done",
+              "    while IFS= read -r l; do",
+              "      t=${l%%\"$T\"*}; r=${l#*\"$T\"}; p=${r%%\"$T\"*}",
+              "      case $t in",
+              f"        F) rec \"$p\" {prefix}\"$p\" ;;",
+              f"        D) if [ -d {prefix}\"$p\" ] && [ ! -L {prefix}\"$p\" ]; then "
+              "printf '%s\\n' \"$l\"; fi ;;",
+              f"        U) {unit} ;;",
+              f"        A) {account} ;;",
+              "      esac",
+              "    done",
               "  fi"]
     lines += [f"}} >\"$GEN/$G/{RECORD}\""]
     return lines

@@ -57,8 +57,10 @@ def desired_contents(plan: HostPlan, values: dict[str, str]) -> dict[str, bytes]
 
 
 def plan_hosts(session: SessionLike, hosts: list[Host], plans: list[HostPlan],
-               values: dict[str, str]) -> list[HostChanges]:
-    """Read each host in one command (two when files differ) and compare with its plan."""
+               values: dict[str, str], partial: frozenset[str] = frozenset(),
+               ) -> list[HostChanges]:
+    """Read each host in one command (two when files differ) and compare with its plan.
+    partial: hosts whose plan lists only what this run changes (nothing is removed)."""
     salt = pysecrets.token_hex(16)
     REDACT.add(salt)  # hashes of .env values are salted; the salt never shows
     by_name = {p.host: p for p in plans}
@@ -103,7 +105,8 @@ def plan_hosts(session: SessionLike, hosts: list[Host], plans: list[HostPlan],
         result.append(compute(plan, states[plan.host],
                               desired=desired_contents(plan, values),
                               contents=contents.get(plan.host, {}), salt=salt,
-                              address=addresses[plan.host]))
+                              address=addresses[plan.host],
+                              complete=plan.host not in partial))
     return result
 
 
