@@ -59,6 +59,25 @@ def test_every_key_openclaw_wrote_is_kept() -> None:
     assert list(doc) == ["agents", "channels", "gateway", "models"]  # its order, ours after
 
 
+def test_keys_openclaw_no_longer_sets_leave_the_file() -> None:
+    """The LLM gateway turned off, a level without an allow list: openclaw's provider and
+    allow list go (and the objects they leave empty), OpenClaw's own keys stay."""
+    from dataclasses import replace
+    with_gateway = merge(managed_file(), OPENCLAW_WROTE).content
+    doc = load(with_gateway)
+    doc["tools"] = {"profile": "full", "allow": ["read"]}
+    without = {k: v for k, v in MANAGED.items() if k != "models"}
+    f = replace(managed_file(), content=json.dumps(without).encode(),
+                merge_drop=(("models", "providers", "llm-gateway"), ("tools", "allow"),
+                            ("channels", "telegram", "execApprovals")))
+    m = merge(f, json.dumps(doc).encode())
+    after = load(m.content)
+    assert m.changed and "models" not in after and after["tools"] == {"profile": "full"}
+    assert after["channels"] == doc["channels"]
+    assert '"llm-gateway"' in m.before and '"llm-gateway"' not in m.after
+    assert not merge(f, m.content).changed
+
+
 def test_the_diff_shows_only_openclaws_keys_and_never_credentials() -> None:
     m = merge(managed_file(), OPENCLAW_WROTE)
     shown = m.before + m.after

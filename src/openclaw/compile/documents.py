@@ -98,6 +98,18 @@ def openclaw_managed(cfg: Config, log_dir: str) -> dict[str, Any]:
     return doc
 
 
+def unset_owned(cfg: Config, doc: dict[str, Any]) -> tuple[tuple[str, ...], ...]:
+    """The keys of openclaw.json that openclaw sets under some config and `doc` (this
+    config's) does not: removed from the host's copy, so a setting turned off leaves."""
+    owned = (("models", "providers", cfg.llm_gateway.provider), ("logging", "redactPatterns"),
+             ("tools", "allow"), ("tools", "deny"), ("channels", "telegram", "execApprovals"))
+
+    def has(node: Any, path: tuple[str, ...]) -> bool:
+        return not path or (isinstance(node, dict) and path[0] in node
+                            and has(node[path[0]], path[1:]))
+    return tuple(p for p in owned if not has(doc, p))
+
+
 # Setting redactPatterns replaces OpenClaw's own defaults, so the common credential shapes
 # are kept alongside the keys safety.output.filter_sensitive names.
 CREDENTIAL_SHAPES = (r"\bsk-[A-Za-z0-9_-]{16,}", r"\bBearer\s+[A-Za-z0-9._~+/=-]{16,}",

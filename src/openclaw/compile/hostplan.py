@@ -190,8 +190,11 @@ def compile_host(cfg: Config, host: Host, cache: Cache | None = None) -> HostPla
             "env.j2", host.name, **{**ctx, "env": k})), 0o600, sensitive=True, secrets=keys)
     add(paths.failover, once(("failover", host.region), lambda: documents.dumps(
         documents.failover(cfg, host.region))), 0o640, grp=group)
-    add(paths.openclaw_json, once(("managed", inside.root), lambda: documents.dumps(
-        documents.openclaw_managed(cfg, inside.logs))), 0o600, user, group, merge=True,
+    managed = once(("managed", inside.root), lambda: documents.openclaw_managed(
+        cfg, inside.logs))
+    add(paths.openclaw_json, once(("managed-json", inside.root), lambda: documents.dumps(
+        managed)), 0o600, user, group, merge=True,
+        merge_drop=documents.unset_owned(cfg, managed),
         merge_refs=tuple(zip([p.name for p in cfg.routing.providers], ctx["model_refs"],
                              strict=True)),
         merge_active=f"{paths.state}/active-providers")

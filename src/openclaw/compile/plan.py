@@ -27,6 +27,9 @@ class File:
     # budget check records the providers it left in force (an apply must not undo that).
     merge_refs: tuple[tuple[str, str], ...] = ()
     merge_active: str = ""
+    # Keys openclaw owns that this config leaves unset (the LLM gateway's provider once the
+    # gateway is off): removed from the host's copy.
+    merge_drop: tuple[tuple[str, ...], ...] = ()
     # Shell run on the host after the file is written (it may call `step`), e.g. loading
     # audit rules.
     on_change: str = ""

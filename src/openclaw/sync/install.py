@@ -252,6 +252,12 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
         if c.path not in files:
             target = _q(plan.target(c.path))
             lines.append(f"rm -f {target} && step removed {target}")
+            if c.path.startswith("/etc/") and c.path.count("/") > 2:
+                # Directories it leaves empty (/etc/audit/rules.d without auditd) go too,
+                # as a fresh host would not have them; never /etc itself.
+                top = _q(plan.target("/etc"))
+                lines.append(f"d=$(dirname {target}); while [ \"$d\" != {top} ] && "
+                             "rmdir -- \"$d\" 2>/dev/null; do d=$(dirname \"$d\"); done")
     # Then dropped directories, deepest first: an openclaw-only tree whole (rm does not
     # follow links, and stays on its file system), any other only when empty.
     for c in changes.directories:

@@ -86,7 +86,11 @@ def merge(f: File, current: bytes | None, active: tuple[str, ...] = ()) -> Merge
         if not isinstance(doc, dict):
             return Merged(current, False, "", "", "the top level is not an object")
     merged = _deep_merge(copy.deepcopy(doc), managed)
-    before, after = _view(doc, managed), _view(merged, managed)
+    shape = copy.deepcopy(managed)
+    for path in f.merge_drop:
+        _drop(merged, path)
+        _put(shape, path[:-1], {path[-1]: None})  # shown in the diff as they leave
+    before, after = _view(doc, shape), _view(merged, shape)
     if merged == doc and current is not None:
         return Merged(current, False, before, after)
     text = json.dumps(merged, indent=2, ensure_ascii=False) + "\n"
@@ -106,6 +110,16 @@ def _put(doc: dict[str, Any], path: tuple[str, ...], value: dict[str, Any]) -> N
     for part in path[:-1]:
         doc = doc.setdefault(part, {})
     doc.setdefault(path[-1], {}).update(value)
+
+
+def _drop(node: Any, path: tuple[str, ...]) -> None:
+    """Remove a key, and the objects it leaves empty on its way up."""
+    if not isinstance(node, dict) or path[0] not in node:
+        return
+    if len(path) > 1:
+        _drop(node[path[0]], path[1:])
+    if len(path) == 1 or node[path[0]] == {}:
+        del node[path[0]]
 
 
 def _view(doc: dict[str, Any], shape: dict[str, Any]) -> str:
