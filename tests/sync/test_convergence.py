@@ -60,6 +60,10 @@ CHANGES: dict[str, tuple[list[tuple[str, str]], set[str]]] = {
          "/etc/systemd/journal-upload.conf.d"}),
     "OpenClaw runtime not installed by openclaw": (
         [("    install: bundle", "    install: none")], {"runtime/"}),
+    # ... unless the command the operator names lives inside it.
+    "OpenClaw runtime left to a command inside it": (
+        [("    install: bundle", "    install: none\n    command: /opt/openclaw/runtime/"
+          "mine/bin/openclaw")], set()),
 }
 
 

@@ -240,6 +240,13 @@ def test_what_leaves_the_plan_leaves_the_host_and_hand_edits_are_drift(tmp_path:
     assert sorted(line.split("\t")[1] for line in record if line.startswith("F")) == sorted(
         f.path for f in p.files)
     assert not _plan_now(p).changed  # in sync, nothing is drift
+    # A directory re-moded by hand is drift too.
+    d = p.directories[-1]
+    Path(p.target(d.path)).chmod(0o777)
+    (moded,) = [x for x in _plan_now(p).directories if x.action != "ok"]
+    assert (moded.path, moded.action, moded.drift) == (d.path, "update",
+                                                       "mode or owner changed on the host")
+    Path(p.target(d.path)).chmod(d.mode)
     # A hand edit is drift, not a change of openclaw.yaml; apply undoes it.
     conf = Path(p.target(CONF))
     conf.write_text("A=1\nB=hand-edited\n")
@@ -362,7 +369,7 @@ def test_dropped_directories_go_a_disposable_tree_whole_others_only_when_empty(
                      accounts=(*p.accounts, Account("openclaw-llm", "openclaw-llm", venv)))
     _apply(tmp_path, bigger, "1")
     record = (root / "var/lib/openclaw/generations/1" / probe.RECORD).read_text()
-    assert f"D\t{venv}\t1\n" in record and f"D\t{notes}\t0\n" in record
+    assert f"D\t{venv}\t1\t755\t" in record and f"D\t{notes}\t0\t755\t" in record
     assert "A\topenclaw-llm\topenclaw-llm\n" in record and "A\tmilkbot" not in record
     (Path(bigger.target(venv)) / "bin").mkdir()
     (Path(bigger.target(venv)) / "bin/litellm").write_text("installed by bootstrap")

@@ -227,6 +227,7 @@ def compile_host(cfg: Config, host: Host, cache: Cache | None = None) -> HostPla
         add(JOURNAL_UPLOAD, once(("upload",), lambda: render(
             "journal-upload-openclaw.conf.j2", host.name, **ctx)), 0o644)
 
+    bundled = cfg.service.runtime.install != "none"
     directories = (
         Directory(paths.root, 0o755, "root", "root"),
         Directory(paths.scripts, 0o755, "root", "root"),
@@ -238,8 +239,11 @@ def compile_host(cfg: Config, host: Host, cache: Cache | None = None) -> HostPla
         Directory(paths.workspace, 0o750, user, group),
         Directory(paths.backups, 0o700, user, group),
         Directory(paths.openclaw_state, 0o700, user, group),
-        *((Directory(f"{paths.root}/runtime", 0o755, "root", "root", True),)
-          if cfg.service.runtime.install != "none" else ()),
+        # Installed by openclaw, the runtime tree is its to remove; with install: none, a
+        # command an operator left inside it keeps it.
+        *((Directory(f"{paths.root}/runtime", 0o755, "root", "root", bundled),)
+          if bundled or cfg.service.runtime.command.startswith(f"{svc.root}/runtime/")
+          else ()),
         *((Directory(paths.llm_gateway, 0o755, "root", "root", True),
            Directory(paths.llm_home, 0o700, gw.user, gw.user, True)) if gw.enabled else ()),
         # written by the root audit check, read by the health check (setgid: group kept)

@@ -34,7 +34,8 @@ def unit_count(units: tuple[UnitChange, ...]) -> int:
 
 def drift(c: HostChanges) -> list[str]:
     """What was changed on the host by hand since the last apply (apply undoes it)."""
-    return [f"{f.path}: {f.drift}" for f in c.files if f.drift] + \
+    return [f"{d.path}/: {d.drift}" for d in c.directories if d.drift] + \
+        [f"{f.path}: {f.drift}" for f in c.files if f.drift] + \
         [f"{u.name}: {u.drift} on the host" for u in c.units if u.drift]
 
 

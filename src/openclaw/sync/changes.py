@@ -154,13 +154,15 @@ def compute(plan: HostPlan, state: HostState, *, desired: dict[str, bytes],
     dirs = []
     for d in plan.directories:
         st = state.paths.get(d.path, PathState(False))
+        # A recorded directory whose mode or owner is not what the last apply left: by hand.
+        drift = _drift(st, state.managed.get(d.path))
         if not st.exists:
-            dirs.append(FileChange(d.path, "create",
+            dirs.append(FileChange(d.path, "create", drift=drift,
                                    created=_described(d.mode, d.owner, d.group, sandbox)))
             continue
         mode, owner = _meta(st, d.mode, d.owner, d.group, sandbox)
         dirs.append(FileChange(d.path, "update" if (mode or owner) else "ok", mode=mode,
-                               owner=owner))
+                               owner=owner, drift=drift if (mode or owner) else ""))
     files = []
     merged: dict[str, bytes] = {}
     expect: dict[str, str] = {}

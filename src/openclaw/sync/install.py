@@ -310,13 +310,17 @@ def record_script(plan: HostPlan, complete: bool = True) -> list[str]:
     through a link) and every unit it enabled (probe.RECORD)."""
     lines = ["rec() { if [ -f \"$2\" ] && [ ! -L \"$2\" ]; then printf 'F\\t%s\\t%s\\t%s\\n' "
              "\"$1\" \"$(sha \"$2\")\" \"$(stat -c '%a\t%U\t%G' \"$2\")\"; fi; }",
+             # recd PATH TARGET DISPOSABLE: a directory, with the mode and owner it was left
+             "recd() { if [ -d \"$2\" ] && [ ! -L \"$2\" ]; then printf 'D\\t%s\\t%s\\t%s\\n' "
+             "\"$1\" \"$3\" \"$(stat -c '%a\t%U\t%G' \"$2\")\"; fi; }",
              "{"]
     files = sorted(plan.files, key=lambda f: f.path)
     units = [u.name for u in sorted(plan.units, key=lambda u: u.name) if u.enable]
     dirs = sorted(plan.directories, key=lambda d: d.path)
     lines += [f"  rec {_q(f.path)} {_q(plan.target(f.path))}" for f in files]
     lines += [f"  printf 'U\\t%s\\n' {_q(u)}" for u in units]
-    lines += [f"  printf 'D\\t%s\\t%s\\n' {_q(d.path)} {int(d.disposable)}" for d in dirs]
+    lines += [f"  recd {_q(d.path)} {_q(plan.target(d.path))} {int(d.disposable)}"
+              for d in dirs]
     # Accounts besides the agent's (which keeps its files, even after a decommission).
     lines += [f"  printf 'A\\t%s\\t%s\\n' {_q(a.user)} {_q(a.group)}"
               for a in plan.accounts[1:]]
@@ -343,8 +347,7 @@ def record_script(plan: HostPlan, complete: bool = True) -> list[str]:
               "      t=${l%%\"$T\"*}; r=${l#*\"$T\"}; p=${r%%\"$T\"*}",
               "      case $t in",
               f"        F) rec \"$p\" {prefix}\"$p\" ;;",
-              f"        D) if [ -d {prefix}\"$p\" ] && [ ! -L {prefix}\"$p\" ]; then "
-              "printf '%s\\n' \"$l\"; fi ;;",
+              f"        D) r=${{r#*\"$T\"}}; recd \"$p\" {prefix}\"$p\" \"${{r%%\"$T\"*}}\" ;;",
               f"        U) {unit} ;;",
               f"        A) {account} ;;",
               "      esac",

@@ -52,8 +52,7 @@ class HostState:
     runtime: str | None = None
     runtime_current: str = ""
     pending: frozenset[str] = frozenset()  # logical paths from PENDING_PATH
-    # What the last apply left, from its generation's record: each file it wrote (logical
-    # path -> (sha256, "mode owner group")) and each unit it enabled.
+    # path -> (sha256, "mode owner group") as the last apply left it; directories: ("", ...)
     managed: dict[str, tuple[str, str]] = field(default_factory=dict)
     managed_units: frozenset[str] = frozenset()
     managed_dirs: dict[str, bool] = field(default_factory=dict)  # path -> disposable
@@ -168,8 +167,10 @@ def parse_state(plan: HostPlan, output: str) -> HostState:
             managed[parts[2]] = (parts[3], " ".join(parts[4:7]))
         elif parts[0] == "MANAGED" and len(parts) == 3 and parts[1] == "U":
             managed_units.add(parts[2])
-        elif parts[0] == "MANAGED" and len(parts) == 4 and parts[1] == "D":
+        elif parts[0] == "MANAGED" and len(parts) in (4, 7) and parts[1] == "D":
             managed_dirs[parts[2]] = parts[3] == "1"
+            if len(parts) == 7:  # with the mode and owner the last apply left
+                managed[parts[2]] = ("", " ".join(parts[4:7]))
         elif parts[0] == "MANAGED" and len(parts) == 4 and parts[1] == "A":
             managed_accounts.append((parts[2], parts[3]))
     logical = {plan.target(p): p for p in
