@@ -430,6 +430,14 @@ PROPS: J = {
                                            "Path probed by the health check.", "/models"),
                           "timeout": d(u("duration", 1, 3600, "a model request's timeout"),
                                        "Request timeout.", "30s"),
+                          "price": d(obj({
+                              "input": d({"type": "number", "minimum": 0, "maximum": 1000},
+                                         "US dollars per 1,000 input tokens."),
+                              "output": d({"type": "number", "minimum": 0, "maximum": 1000},
+                                          "US dollars per 1,000 output tokens."),
+                          }, required=["input", "output"]),
+                              "What the provider charges: costs in the usage records, and "
+                              "what cost_aware routing compares."),
                       }, required=["name", "model"])},
         "failover": obj({
             "on_error": d(BOOL, "Fail over on server errors.", True),

@@ -113,6 +113,7 @@ class Provider:
     api_key_env: str | None
     health_path: str
     timeout: float
+    price: tuple[float, float] | None = None  # US dollars per 1,000 tokens in, out
 
 
 @dataclass(frozen=True)
@@ -366,7 +367,9 @@ def build(d: dict[str, Any]) -> Config:
     oc = sv["openclaw"]
     providers = tuple(
         Provider(p["name"], p["model"], p.get("threshold"), p.get("endpoint"),
-                 p.get("api_key_env"), p["health_path"], units.duration(p["timeout"]))
+                 p.get("api_key_env"), p["health_path"], units.duration(p["timeout"]),
+                 (float(p["price"]["input"]), float(p["price"]["output"]))
+                 if p.get("price") else None)
         for p in d["routing"].get("providers") or ())
     provider_names = tuple(p.name for p in providers)
     lo, hi = cooldown_bounds(d["circuit_breaker"]["metrics"]["cooldown_period"])

@@ -294,7 +294,7 @@ SCRIPT_VARIABLES = frozenset((
     "READINESS_PATH", "READINESS_TIMEOUT", "REGION", "REPORT_FILE", "RETRY_BACKOFF",
     "RETRY_INITIAL_DELAY", "RETRY_MAX_ATTEMPTS", "RETRY_MAX_DELAY", "RETRY_NEVER", "RETRY_ON",
     "ROOT", "STARTUP_DELAY", "STATE_DIR", "TG_API_URL", "TG_CHAT_ID", "TG_CHAT_ID_ENV",
-    "TG_TOKEN_ENV", "UNITS", "USAGE_FILE", "WORKSPACE_DIR", "WORKSPACE_FILES",
+    "TG_TOKEN_ENV", "UNITS", "USAGE_DIR", "WORKSPACE_DIR", "WORKSPACE_FILES",
 ))
 
 
@@ -373,6 +373,19 @@ def retry_classes_litellm_shares(ctx: Context) -> Iterator[Finding]:
                      "and 502 by one count: 403 is never retried, so neither is 502 Bad "
                      "Gateway (nor a refused connection); such a request goes to the "
                      "fallback provider at once", "W015", severity=WARNING)
+
+
+@rule
+def cost_aware_needs_prices(ctx: Context) -> Iterator[Finding]:
+    """R028: cost-aware routing compares prices; every provider must have one."""
+    if ctx.get("routing", "strategy") != "cost_aware":
+        return
+    unpriced = [i for i, p in enumerate(ctx.get("routing", "providers") or [])
+                if isinstance(p, dict) and not p.get("price")]
+    if unpriced:
+        yield ctx.at(("routing", "providers", unpriced[0]), "routing.strategy cost_aware "
+                     "compares what providers charge: give every provider a price "
+                     "(price: {input: USD, output: USD} per 1,000 tokens)", "R028")
 
 
 # Directories a service root must not be, or be under: apply would make the service
@@ -518,6 +531,12 @@ def safety_enforcement(ctx: Context) -> Iterator[Finding]:
 @rule
 def approval_only_for_exec(ctx: Context) -> Iterator[Finding]:
     """OpenClaw asks a human only before exec; other tools that need approval are denied."""
+    budgets = ctx.get("cost_management", "budgets") or []
+    if budgets and not ctx.get("llm_gateway", "enabled"):
+        yield ctx.at(("cost_management", "budgets"), "no effect on the host without the LLM "
+                     "gateway (cost_management.budgets): its usage records are what the "
+                     "budget check counts; nothing else records tokens", "W016",
+                     severity=WARNING)
     approval = ctx.get("security", "tool_approval") or {}
     auto = openclaw_tools(approval.get("auto_approve") or [])
     for i, name in enumerate(approval.get("require_approval") or []):
@@ -635,6 +654,8 @@ NO_EFFECT: tuple[tuple[tuple[str, ...], tuple[str, ...], str], ...] = (
     (("logging", "destinations"), ("local_file", "stdout"),
      "OpenClaw logs under <root>/logs/ and every unit to the journal in any case"),
     (("logging", "retention"), ("remote",), "kept by the receiving end"),
+    (("cost_management", "tracking"), ("usage_file",),
+     "the LLM gateway writes the usage records, one file per day under <root>/usage/"),
     (("deployment", "failover"), ("automatic", "rto"),
      "written to failover.json, which nothing on the hosts acts on: cross-region failover "
      "is not built yet (rpo is the backup interval)"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import time
 
 from tests.behaviour.conftest import World
 from tests.behaviour.host import SandboxHost
@@ -25,10 +25,16 @@ BUDGETS = """cost_management:
 """
 
 
-def usage(host: SandboxHost, *entries: tuple[int, str, int]) -> None:
-    with open(host.root / "logs/token-usage.json", "a") as fh:
-        for ts, provider, tokens in entries:
-            fh.write(json.dumps({"ts": ts, "provider": provider, "tokens": tokens}) + "\n")
+def usage(host: SandboxHost, *entries: tuple[int, str, int], outcome: str = "ok") -> None:
+    """Usage records as the LLM gateway writes them (config/openclaw_usage.py)."""
+    import time
+    folder = host.root / "usage"
+    folder.mkdir(exist_ok=True)
+    for ts, provider, tokens in entries:
+        day = time.strftime("%Y-%m-%d", time.gmtime(ts))
+        with open(folder / f"usage-{day}.tsv", "a") as fh:
+            fh.write(f"{ts}\t{provider}\tgroup\t{tokens - tokens // 3}\t{tokens // 3}\t-\t"
+                     f"{outcome}\t200\t120\n")
 
 
 def config_sets(host: SandboxHost) -> list[str]:
@@ -103,3 +109,22 @@ def test_global_budget_alerts_without_switching(world: World) -> None:
     # The only provider exhausted: the gateway keeps its model, an alert says so.
     assert "[critical] every provider is over budget on box" in msgs
     assert config_sets(host) == []
+
+
+def test_only_answered_requests_count_and_malformed_records_are_said(world: World) -> None:
+    """A cached answer or a failed request used no provider tokens; a line that is not a
+    record is counted and alerted, never read as zero."""
+    host = world.host(extra=BUDGETS)
+    day0 = 20_001 * DAY
+    usage(host, (day0 + 10, "primary", 300))
+    usage(host, (day0 + 20, "primary", 5000), outcome="cached")
+    usage(host, (day0 + 30, "primary", 5000), outcome="error")
+    with open(host.root / f"usage/usage-{time.strftime('%Y-%m-%d', time.gmtime(day0))}.tsv",
+              "a") as fh:
+        fh.write('{"ts": "2024-10-01T00:00:00Z", "usage": {"total_tokens": 9000}}\n')
+        fh.write(f"{day0 + 40}\tprimary\tgroup\tmany\t1\t-\tok\t200\t5\n")
+    host.run("budget-check.sh", day0 + 60)
+    state = (host.root / "state/budgets.state").read_text().splitlines()
+    assert "daily primary 300 1000 0.3000" in state
+    assert world.messages() == ["[warning] 2 usage record(s) on box are malformed and not "
+                                "counted towards the budgets"]

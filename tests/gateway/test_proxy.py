@@ -253,3 +253,54 @@ def test_the_gateway_gets_its_own_keys_only(
     gw.start()
     status, body, _ = gw.ask("primary")
     assert status == 200 and answer(body) == "answer from primary"
+
+
+def test_every_request_leaves_a_usage_record_the_budget_check_counts(
+        gateways: Make, providers: tuple[FakeProvider, FakeProvider]) -> None:
+    """The compiled callback in the real proxy: one record per provider call (answered,
+    failed, served from the cache), priced from routing.providers[].price; the budget check
+    counts the answered ones."""
+    import subprocess
+    import time
+    from pathlib import Path
+    primary, secondary = providers  # each answer: 10 tokens in, 5 out
+    text = config(primary, secondary, cache=True, threshold=10).replace(
+        "      api_key_env: PRIMARY_API_KEY\n",
+        "      api_key_env: PRIMARY_API_KEY\n      price: {input: 0.5, output: 2}\n")
+    text += """cost_management:
+  budgets:
+    - name: primary_daily
+      limit: 100 tokens
+      scope: per_provider
+      providers: [primary]
+      action: alert
+      reset: daily
+"""
+    gw = gateways(text, SECRETS)
+    gw.start()
+    assert gw.ask("primary", "first")[0] == 200
+    assert gw.ask("primary", "first")[0] == 200  # from the cache
+    primary.status = 500
+    assert answer(gw.ask("primary", "second")[1]) == "answer from secondary"
+    root = Path(gw.plan.target(gw.cfg.service.root))
+    deadline = time.monotonic() + 20
+    rows: list[list[str]] = []
+    while time.monotonic() < deadline:  # the callback runs after the answer
+        rows = [line.split("\t") for f in sorted((root / "usage").glob("usage-*.tsv"))
+                for line in f.read_text().splitlines()]
+        if len(rows) >= 4 and any(r[1] == "secondary" for r in rows):
+            break
+        time.sleep(0.2)
+    assert all(len(r) == 9 and r[0].isdigit() for r in rows), rows
+    summary = sorted((r[1], r[3], r[4], r[5], r[6], r[7]) for r in rows)
+    # 10 in at $0.5/1k and 5 out at $2/1k: $0.015; the secondary has no price.
+    assert ("primary", "10", "5", "0.01500000", "ok", "200") in summary, summary
+    assert ("secondary", "10", "5", "-", "ok", "200") in summary, summary
+    assert any(r[4] == "error" and r[5] == "500" for r in summary), summary
+    assert sum(1 for r in summary if r[4] == "cached") == 1, summary
+    assert all(f.stat().st_mode & 0o777 == 0o640 for f in (root / "usage").iterdir())
+    r = subprocess.run([str(root / "scripts/budget-check.sh")], capture_output=True,
+                       text=True, timeout=60, env={"PATH": "/usr/bin:/bin"})
+    assert r.returncode == 0, r.stderr
+    state = (root / "state/budgets.state").read_text().split()
+    assert state[:4] == ["primary_daily", "primary", "15", "100"], state

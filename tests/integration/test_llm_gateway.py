@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -154,6 +155,18 @@ def test_bootstrap_installs_and_runs_the_gateway(host: tuple[Container, Path, Pa
            "\"content\": \"hi\"}]}' http://127.0.0.1:4000/v1/chat/completions")
     assert sh(ask) == "200"
     assert sh(ask) == "200"  # the second one from Redis
+    # Each request left a usage record, written by the proxy's account under its sandbox,
+    # readable by the service group: the budget check counts the answered one.
+    assert sh("stat -c '%a %U %G' /opt/openclaw/usage").strip() == "2750 openclaw-llm milkbot"
+    records = ""
+    for _ in range(50):
+        records = sh("cat /opt/openclaw/usage/usage-*.tsv 2>/dev/null || true")
+        if len(records.splitlines()) >= 2:
+            break
+        time.sleep(0.2)
+    outcomes = sorted(line.split("\t")[6] for line in records.splitlines())
+    assert outcomes == ["cached", "ok"], records
+    assert sh("runuser -u milkbot -- cat /opt/openclaw/usage/usage-*.tsv") == records
     assert sh("redis-cli -s /opt/openclaw/redis/redis.sock --scan --pattern "
               "'openclaw:*' | wc -l").strip() != "0"
     # Another local user, the agent's account included, reaches neither the socket nor the

@@ -57,9 +57,9 @@ def test_health_check_timer_breaker_and_alert(fleet: Fleet, tmp_path: Path) -> N
             0, "cat /opt/openclaw/logs/openclaw.prom")
 
         # The budget check and the backup also run in their sandboxes, as the service user.
-        fleet.sh(0, "printf '{\"ts\": 1, \"provider\": \"primary\", \"tokens\": 5}\\n' "
-                    "> /opt/openclaw/logs/token-usage.json && chown milkbot "
-                    "/opt/openclaw/logs/token-usage.json")
+        fleet.sh(0, "mkdir -p /opt/openclaw/usage && printf '%s\\tprimary\\tprimary\\t3\\t2"
+                    "\\t-\\tok\\t200\\t9\\n' \"$(date +%s)\" > /opt/openclaw/usage/usage-"
+                    "$(date -u +%F).tsv")
         fleet.sh(0, "systemctl start openclaw-budget-check.service openclaw-backup.service")
         results = fleet.sh(0, "systemctl show -p Result --value openclaw-budget-check.service "
                               "openclaw-backup.service").split()

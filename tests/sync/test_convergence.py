@@ -30,6 +30,7 @@ CHANGES: dict[str, tuple[list[tuple[str, str]], set[str]]] = {
     "LLM gateway off": (
         [("llm_gateway:\n  enabled: true", "llm_gateway:\n  enabled: false")],
         {"config/llm-gateway.yaml", "config/llm-gateway.env", "config/redis.conf",
+         "config/openclaw_usage.py", "config/usage.json", "usage/",
          "/etc/systemd/system/openclaw-llm-gateway.service",
          "/etc/systemd/system/openclaw-redis.service", "llm-gateway/", "llm-gateway/home/",
          "redis/"}),

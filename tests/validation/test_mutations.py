@@ -263,6 +263,11 @@ def litellm_loads(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                             env={**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"})
     folder = tmp_path_factory.mktemp("litellm")
+    # The usage callback the config names, beside it as on a host.
+    (folder / "openclaw_usage.py").write_bytes(
+        (REPO / "templates/scripts/openclaw_usage.py").read_bytes())
+    (folder / "usage").mkdir()
+    (folder / "usage.json").write_text(json.dumps({"dir": str(folder / "usage")}))
     count = 0
 
     def load(content: bytes) -> str:

@@ -105,6 +105,11 @@ class Paths:
     def redis(self) -> str:
         return f"{self.root}/redis"
 
+    @property
+    def usage(self) -> str:
+        """The LLM gateway's usage records (its account writes, the service group reads)."""
+        return f"{self.root}/usage"
+
     def conf(self, script: str) -> str:
         return f"{self.root}/config/{script.removesuffix('.sh')}.conf"
 
@@ -204,9 +209,13 @@ def compile_host(cfg: Config, host: Host, cache: Cache | None = None) -> HostPla
             llm_gateway.dumps(llm_gateway.litellm_config(cfg, inside.root))), 0o640,
             grp=gw.user)
         # The proxy reaches providers whatever the level: that is its job.
+        add(f"{paths.config}/openclaw_usage.py", _static("openclaw_usage.py"), 0o640,
+            grp=gw.user)
+        add(f"{paths.config}/usage.json", once(("usage", inside.root), lambda: documents.dumps(
+            llm_gateway.usage_settings(cfg, inside.usage))), 0o640, grp=gw.user)
         unit("openclaw-llm-gateway.service", "openclaw-llm-gateway.service.j2",
              hardening=hardening("read_only" if level == "none" else level,
-                                 (inside.llm_home,)),
+                                 (inside.llm_home, inside.usage)),
              env_names=llm_gateway.env_names(cfg), redis=llm_gateway.uses_redis(cfg))
     if llm_gateway.uses_redis(cfg):
         add(f"{paths.config}/redis.conf", once(("redis", inside.root), lambda: render(
@@ -245,7 +254,9 @@ def compile_host(cfg: Config, host: Host, cache: Cache | None = None) -> HostPla
           if bundled or cfg.service.runtime.command.startswith(f"{svc.root}/runtime/")
           else ()),
         *((Directory(paths.llm_gateway, 0o755, "root", "root", True),
-           Directory(paths.llm_home, 0o700, gw.user, gw.user, True)) if gw.enabled else ()),
+           Directory(paths.llm_home, 0o700, gw.user, gw.user, True),
+           # setgid: each record file keeps the service group, for the budget check
+           Directory(paths.usage, 0o2750, gw.user, group, True)) if gw.enabled else ()),
         # written by the root audit check, read by the health check (setgid: group kept)
         *((Directory(paths.audit, 0o2750, "root", group, True),) if audited else ()),
         *((Directory(paths.autoscale, 0o755, "root", "root", True),) if scaled else ()),

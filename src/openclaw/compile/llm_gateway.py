@@ -20,6 +20,15 @@ SHARED_GROUP = "auto"
 DURATIONS = {"hourly": "1h", "daily": "1d", "weekly": "7d", "monthly": "1mo"}
 # Spend is counted at one "dollar" per token so budgets in tokens are enforced exactly.
 TOKEN_PRICE = 1.0
+# The custom callback (config/openclaw_usage.py) that writes the usage records.
+USAGE_CALLBACK = "openclaw_usage.recorder"
+USAGE_KEEP_DAYS = 62  # the longest budget period (a month), twice
+
+
+def usage_settings(cfg: Config, directory: str) -> dict[str, Any]:
+    """config/usage.json: where the records go, and each priced provider's prices."""
+    return {"dir": directory, "keep_days": USAGE_KEEP_DAYS,
+            "prices": {p.name: list(p.price) for p in cfg.routing.providers if p.price}}
 
 
 def groups(cfg: Config) -> list[tuple[str, tuple[Provider, ...]]]:
@@ -67,15 +76,17 @@ def _deployment(cfg: Config, group: str, order: int, p: Provider) -> dict[str, A
         "timeout": _num(p.timeout),
         "max_retries": 0,  # the router retries, per error class; the client must not
         "order": order,
-        "input_cost_per_token": TOKEN_PRICE,
-        "output_cost_per_token": TOKEN_PRICE,
+        # With a price, what the provider charges (cost_aware routing compares it); without,
+        # one "dollar" per token, so that the proxy's budget counts tokens.
+        "input_cost_per_token": p.price[0] / 1000 if p.price else TOKEN_PRICE,
+        "output_cost_per_token": p.price[1] / 1000 if p.price else TOKEN_PRICE,
     }
     if p.endpoint:
         params["api_base"] = p.endpoint
     if p.api_key_env:
         params["api_key"] = f"os.environ/{p.api_key_env}"
     budget = _budget_for(cfg, p.name)
-    if budget:
+    if budget and not p.price:  # priced, its token budget is the budget check's alone
         params["max_budget"] = budget.limit_tokens
         params["budget_duration"] = DURATIONS[budget.reset]
     # safety.input.max_length: with pre-call checks on, a longer prompt reaches no provider.
@@ -169,7 +180,9 @@ def litellm_config(cfg: Config, root: str | None = None) -> dict[str, Any]:
         router["fallbacks"] = fallbacks
     if uses_redis(cfg):  # cooldowns and budget counters outlive a restart
         router.update(redis_url=redis_url(root or cfg.service.root))
-    settings: dict[str, Any] = {"drop_params": True, **_cache(cfg, root or cfg.service.root)}
+    settings: dict[str, Any] = {"drop_params": True, **_cache(cfg, root or cfg.service.root),
+                                # one usage record per request, for the budget check
+                                "callbacks": [USAGE_CALLBACK]}
     general: dict[str, Any] = {}
     if gw.master_key_env:
         general["master_key"] = f"os.environ/{gw.master_key_env}"

@@ -2,8 +2,9 @@
 # openclaw budget check: token use per provider since each budget's reset, alerts at the
 # threshold, and at the limit the budget's action (alert, or switch_provider: the provider is
 # left out of the active routing order until the budget resets).
-# Parameters: ../config/budget-check.conf. Usage file: one JSON object per line, e.g.
-#   {"ts": 1767225600, "provider": "minimax", "tokens": 1234}
+# Parameters: ../config/budget-check.conf. Usage: the LLM gateway's records (one file per
+# UTC day, one tab-separated line per request; config/openclaw_usage.py writes them):
+#   TS PROVIDER MODEL_GROUP TOKENS_IN TOKENS_OUT COST OUTCOME STATUS LATENCY_MS
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -23,26 +24,35 @@ period_start() { # period_start RESET: epoch seconds (UTC) when the current peri
   esac
 }
 
-# usage SINCE PROVIDERS(comma-separated, empty = all): tokens used
+# usage SINCE PROVIDERS(comma-separated, empty = all): USED, the tokens of answered requests
+# (a cached answer asked no provider); a line that is not a record is counted in MALFORMED.
 usage() {
-  [ -r "$USAGE_FILE" ] || { echo 0; return; }
-  awk -v since="$1" -v wanted=",$2," '
-    {
-      ts = ""; p = ""; t = 0
-      if (match($0, /"ts": *[0-9]+/)) { ts = substr($0, RSTART, RLENGTH); sub(/.*: */, "", ts) }
-      if (match($0, /"provider": *"[^"]*"/)) { p = substr($0, RSTART, RLENGTH); sub(/.*: *"/, "", p); sub(/"$/, "", p) }
-      if (match($0, /"tokens": *[0-9]+/)) { t = substr($0, RSTART, RLENGTH); sub(/.*: */, "", t) }
-      if (ts != "" && ts + 0 >= since && (wanted == ",," || index(wanted, "," p ",") > 0)) sum += t
-    }
-    END { printf "%d\n", sum }' "$USAGE_FILE"
+  local first day f out files=()
+  USED=0
+  first=$(date -u -d "@$1" +%F)
+  for f in "$USAGE_DIR"/usage-*.tsv; do
+    [ -f "$f" ] || continue
+    day=${f##*/usage-}
+    [[ ! "${day%.tsv}" < "$first" ]] && files+=("$f")
+  done
+  [ "${#files[@]}" -gt 0 ] || return 0
+  out=$(awk -F '\t' -v since="$1" -v wanted=",$2," '
+    NF != 9 || $1 !~ /^[0-9]+$/ || $4 !~ /^[0-9]+$/ || $5 !~ /^[0-9]+$/ { bad++; next }
+    $1 >= since && $7 == "ok" && (wanted == ",," || index(wanted, "," $2 ",") > 0) {
+      sum += $4 + $5 }
+    END { printf "%.0f %d\n", sum, bad }' "${files[@]}")
+  USED=${out%% *}
+  MALFORMED=$((MALFORMED > ${out#* } ? MALFORMED : ${out#* }))
 }
 
+MALFORMED=0
 declare -A EXHAUSTED=()
 STATE_LINES=()
 
 evaluate() { # evaluate INDEX PROVIDER-LIST LABEL
   local i=$1 used ratio key
-  used=$(usage "$(period_start "${BUDGET_RESETS[$i]}")" "$2")
+  usage "$(period_start "${BUDGET_RESETS[$i]}")" "$2"
+  used=$USED
   ratio=$(awk -v u="$used" -v l="${BUDGET_LIMITS[$i]}" 'BEGIN { printf "%.4f", u / l }')
   STATE_LINES+=("${BUDGET_NAMES[$i]} $3 $used ${BUDGET_LIMITS[$i]} $ratio")
   key="budget-${BUDGET_NAMES[$i]}-$3"
@@ -68,6 +78,14 @@ for i in "${!BUDGET_NAMES[@]}"; do
     evaluate "$i" "" all
   fi
 done
+
+# Records the check cannot read would make a budget look unspent: said, never zero.
+if [ "$MALFORMED" -gt 0 ]; then
+  log "$MALFORMED usage record(s) in $USAGE_DIR are malformed and not counted"
+  "$ALERT_CMD" fire usage-records-malformed warning "$MALFORMED usage record(s) on $HOST_NAME are malformed and not counted towards the budgets"
+else
+  "$ALERT_CMD" resolve usage-records-malformed "usage records readable again"
+fi
 
 active=()
 refs=()
