@@ -297,6 +297,10 @@ PROPS: J = {
                                 "(OpenClaw's gateway.auth.token, read from the environment, "
                                 "never written into openclaw.json).",
                                 "GATEWAY_AUTH_TOKEN"),
+            "stop_timeout": d(u("duration", 5, 3600, "the gateway's stop timeout"),
+                              "How long a stopping gateway may drain before it is killed "
+                              "(TimeoutStopSec). OpenClaw's own policy is 330s (a 315s drain); "
+                              "shorter restarts faster and cuts in-flight turns.", "330s"),
         }),
         "worker": obj({
             "command": d({"type": "string", "minLength": 1}, "Queue worker command; %i is "

@@ -38,6 +38,7 @@ class Service:
     dashboard_command: str
     runtime: Runtime
     packages: tuple[str, ...] = ()
+    gateway_stop_timeout: float = 330.0
 
 
 @dataclass(frozen=True)
@@ -392,7 +393,7 @@ def build(d: dict[str, Any]) -> Config:
                         sv["dashboard"]["port"], sv["dashboard"]["command"],
                         Runtime(oc["version"], oc["node"], oc["install"], oc["bundle_cache"],
                                 oc["registry"].rstrip("/"), oc["command"]),
-                        tuple(sv["packages"])),
+                        tuple(sv["packages"]), units.duration(sv["gateway"]["stop_timeout"])),
         circuit_breaker=CircuitBreaker(units.count(cbm["failure_threshold"]), lo, hi,
                                        units.duration(cbm["probe_interval"])),
         retry=Retry(d["retry"]["max_attempts"], d["retry"]["backoff"],

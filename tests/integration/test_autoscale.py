@@ -23,6 +23,7 @@ SECRETS = {"OCTEST_QUEUE_URL": "postgresql://scaler:c%40n%26ry%25canary-pg-Wq4@1
 CONFIG = """version: 1
 service:
   openclaw: {install: none, command: /opt/openclaw-runtime/bin/openclaw}
+  gateway: {stop_timeout: 20s}
   worker: {command: /bin/sleep infinity}
 routing:
   providers:

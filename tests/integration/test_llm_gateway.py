@@ -31,6 +31,7 @@ def config(path: Path) -> Path:
     path.write_text(f"""version: 1
 service:
   openclaw: {{install: none, command: /opt/openclaw-runtime/bin/openclaw}}
+  gateway: {{stop_timeout: 20s}}
   worker: {{command: /bin/sleep infinity}}
   packages: [curl]
 llm_gateway:

@@ -49,6 +49,7 @@ service:
     version: "{version}"
     install: bundle
     bundle_cache: {cache}
+  gateway: {{stop_timeout: 20s}}
   worker: {{command: /bin/sleep infinity}}
   packages: [curl]
 llm_gateway:

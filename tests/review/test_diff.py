@@ -132,12 +132,12 @@ def test_secret_source_changed_shows_key_and_source_only(repo: Path) -> None:
 
 
 def test_template_changed(repo: Path) -> None:
-    edit(repo, "templates/openclaw-gateway.service.j2", "TimeoutStopSec=330",
-         "TimeoutStopSec=345")
+    edit(repo, "templates/openclaw-gateway.service.j2", "KillMode=mixed",
+         "KillMode=control-group")
     r = diff(repo)
     assert r.returncode == 2
     assert settings(r.stdout) == ["template changed: templates/openclaw-gateway.service.j2"]
-    assert "-TimeoutStopSec=330\n      +TimeoutStopSec=345" in r.stdout
+    assert "-KillMode=mixed\n      +KillMode=control-group" in r.stdout
     assert "restart: openclaw-gateway.service\n" in r.stdout
     assert "systemd-analyze verify (agent-use1-01.example.com and 5 more): 1 changed unit(s) " \
            "clean" in r.stdout
@@ -201,8 +201,8 @@ def test_json_report_matches_its_schema(repo: Path) -> None:
 
 def test_template_code_from_a_pull_request_does_not_run(repo: Path) -> None:
     proof = repo / "proof"
-    edit(repo, "templates/openclaw-gateway.service.j2", "TimeoutStopSec=330",
-         "TimeoutStopSec=330\n{{ cycler.__init__.__globals__.os.popen('id > proof') }}")
+    edit(repo, "templates/openclaw-gateway.service.j2", "KillMode=mixed",
+         "KillMode=mixed\n{{ cycler.__init__.__globals__.os.popen('id > proof') }}")
     r = diff(repo)
     assert r.returncode == 1, r.stdout + r.stderr
     assert "refused by the template sandbox" in r.stderr and "Traceback" not in r.stderr
