@@ -384,7 +384,8 @@ PROPS: J = {
         "workspace_files": d(STRS, "Files (relative to the workspace) that must exist.", []),
     }, title="Health checks", desc="Probes run by the health-check timer (report 1.3)."),
     "degradation": obj({
-        "modes": labels(MODES, "The modes as the report lists them (documentation only)."),
+        "modes": labels(MODES, "The modes a host may enter; a trigger whose mode is not "
+                        "listed enters the next milder one (all four when absent)."),
         "triggers": kvlist("triggers", "Conditions that degrade service."),
         "trigger_modes": obj({k: {"enum": MODES} for k in
                               ("high_latency", "high_error_rate", "resource_pressure",

@@ -83,6 +83,17 @@ class HealthChecks:
 class Degradation:
     triggers: tuple[tuple[str, units.Threshold], ...]
     trigger_modes: tuple[tuple[str, str], ...]
+    # The modes a host may enter (degradation.modes; all of them when not listed).
+    modes: tuple[str, ...] = ("FULL", "DEGRADED", "MINIMAL", "MAINTENANCE")
+
+    def effective(self, mode: str) -> str:
+        """The mode a host enters for `mode`: itself when listed, else the next milder
+        listed one (FULL when none is)."""
+        order = ("FULL", "DEGRADED", "MINIMAL", "MAINTENANCE")
+        for m in reversed(order[:order.index(mode) + 1]):
+            if m in self.modes:
+                return m
+        return "FULL"
 
 
 @dataclass(frozen=True)
@@ -413,7 +424,10 @@ def build(d: dict[str, Any]) -> Config:
         degradation=Degradation(
             tuple(sorted((k, units.threshold(v))
                          for k, v in d["degradation"]["triggers"].items())),
-            tuple(sorted({**default_modes, **d["degradation"]["trigger_modes"]}.items()))),
+            tuple(sorted({**default_modes, **d["degradation"]["trigger_modes"]}.items())),
+            tuple(m for m in ("FULL", "DEGRADED", "MINIMAL", "MAINTENANCE")
+                  if not d["degradation"].get("modes")
+                  or any(m in item for item in d["degradation"]["modes"]))),
         budgets=tuple(
             Budget(b["name"], units.count(b["limit"]), b["scope"],
                    _s(b.get("providers")) or (provider_names if b["scope"] == "per_provider"

@@ -77,7 +77,7 @@ def test_scripts_and_confs_pass_shellcheck(case: str, tmp_path: Path) -> None:
                    if p.parent.name == "config" and p.name != "redis.conf")
     optional = sum(any(f.path.endswith(f"/{name}") for f in plan.files)
                    for name in ("audit-check.sh", "autoscale.sh"))
-    assert len(scripts) == len(confs) == 5 + optional
+    assert len(scripts) == len(confs) == 6 + optional
     r = subprocess.run(["shellcheck", "-x", *scripts], capture_output=True, text=True)
     assert (r.returncode, r.stdout) == (0, "")
     # Config files are sourced: check them as bash, their variables are used elsewhere.

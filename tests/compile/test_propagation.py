@@ -36,7 +36,7 @@ CHANGES = [
      {UNITS + n for n in ("openclaw-gateway.service", "openclaw-worker@.service",
                           "openclaw-health-check.service", "openclaw-budget-check.service",
                           "openclaw-backup.service", "openclaw-dashboard.service",
-                          "openclaw-autoscale.service",
+                          "openclaw-autoscale.service", "openclaw-mode.service",
                           "openclaw-llm-gateway.service", "openclaw-redis.service")}
      | {OPENCLAW_JSON}),  # OpenClaw's tool settings follow the level
     ("      alert_threshold: 80%", "      alert_threshold: 75%",

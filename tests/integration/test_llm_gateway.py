@@ -233,11 +233,14 @@ def test_turning_the_gateway_off_stops_it_and_its_redis(
                        "/etc/systemd/system/openclaw-redis.service",
                        "/opt/openclaw/config/llm-gateway.env",
                        "/opt/openclaw/config/llm-gateway.yaml",
-                       "/opt/openclaw/config/redis.conf"]
+                       "/opt/openclaw/config/openclaw_usage.py",
+                       "/opt/openclaw/config/redis.conf",
+                       "/opt/openclaw/config/usage.json"]
     assert sorted(u["name"] for u in h["units"] if u["stop"]) == [
         "openclaw-llm-gateway.service", "openclaw-redis.service"]
     assert sorted(d["path"] for d in h["directories"] if d["action"] == "remove") == [
-        "/opt/openclaw/llm-gateway", "/opt/openclaw/llm-gateway/home", "/opt/openclaw/redis"]
+        "/opt/openclaw/llm-gateway", "/opt/openclaw/llm-gateway/home", "/opt/openclaw/redis",
+        "/opt/openclaw/usage"]
     assert h["retire_accounts"] == ["user openclaw-llm", "group openclaw-llm"]
     r = openclaw(off, inventory, "apply", "--yes")
     assert r.returncode == 0, r.stdout + r.stderr
@@ -250,8 +253,8 @@ def test_turning_the_gateway_off_stops_it_and_its_redis(
                  "llm-gateway.yaml", "redis.conf"):
         assert name not in left, left
     # Its virtualenv, Redis's directory and its account go too, as a fresh host would be.
-    assert sh("ls -d /opt/openclaw/llm-gateway /opt/openclaw/redis 2>/dev/null || true"
-              ).strip() == ""
+    assert sh("ls -d /opt/openclaw/llm-gateway /opt/openclaw/redis /opt/openclaw/usage "
+              "2>/dev/null || true").strip() == ""
     assert sh("getent passwd openclaw-llm || echo none").strip() == "none"
     # The agent now calls its provider itself: the key is in its own environment file.
     assert SECRETS["OCTEST_PROVIDER_KEY"] in sh("cat /opt/openclaw/config/gateway.env")

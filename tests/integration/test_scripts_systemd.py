@@ -70,6 +70,22 @@ def test_health_check_timer_breaker_and_alert(fleet: Fleet, tmp_path: Path) -> N
         listing = fleet.sh(0, "tar -tzf /opt/openclaw/backups/openclaw-*.tar.gz")
         assert "config/failover.json" in listing and ".env" not in listing
 
+        # Degradation that changes the host: the maintenance flag (the service account's to
+        # set) makes the health check write MAINTENANCE; root's path unit stops the workers;
+        # apply leaves them stopped; three healthy runs after the flag goes, FULL starts them.
+        worker = "systemctl is-active openclaw-worker@1.service || true"
+        assert fleet.sh(0, worker).strip() == "active"
+        fleet.sh(0, "runuser -u milkbot -- touch /opt/openclaw/state/maintenance")
+        wait_for("MAINTENANCE to stop the worker",
+                 lambda: fleet.sh(0, worker).strip() == "inactive")
+        assert fleet.sh(0, "cut -d ' ' -f 1 /var/lib/openclaw/mode").strip() == "MAINTENANCE"
+        r = fleet.openclaw("plan", "--limit", "node1", config=CONFIG, env=TOKEN)
+        assert r.returncode == 0 and "mode MAINTENANCE in force" in r.stdout, r.stdout
+        fleet.sh(0, "rm /opt/openclaw/state/maintenance")
+        wait_for("FULL to start the worker again",
+                 lambda: fleet.sh(0, worker).strip() == "active", timeout=90)
+        assert fleet.sh(0, "cut -d ' ' -f 1 /var/lib/openclaw/mode").strip() == "FULL"
+
         # The real gateway drains on stop (up to its stop_timeout); it stops answering at once.
         fleet.sh(0, "systemctl stop --no-block openclaw-gateway.service")
         wait_for("the gateway breaker to open", lambda: '"state": "OPEN"' in fleet.sh(

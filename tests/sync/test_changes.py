@@ -139,3 +139,22 @@ def test_a_rollback_that_removes_a_unit_file_stops_the_unit() -> None:
     assert [(u.name, u.stop, u.disable) for u in changes.units if u.stop] == [
         ("openclaw-dashboard.service", True, True)]
     assert changes.daemon_reload
+
+
+def test_apply_leaves_stopped_what_the_degradation_mode_in_force_stops() -> None:
+    """The health check put the host in DEGRADED (mode.sh stopped x.service): the plan does
+    not start it again, says why, and starts it once the host is back to FULL."""
+    from dataclasses import replace
+    p = replace(plan(), mode_off=(("DEGRADED", ("x.service",)), ("FULL", ())))
+    values = {"K1": "v1-aaaa", "K2": "v2-bbbb"}
+    st = state(p, "salt", values)
+    stopped = replace(st, systemd=True, units={"x.service": ("enabled", "inactive")},
+                      managed_units=frozenset({"x.service"}))
+    degraded = compute(p, replace(stopped, mode="DEGRADED"), desired=desired(p, values),
+                       contents={}, salt="salt")
+    (x,) = degraded.units
+    assert (x.start, x.drift) == (False, "")
+    assert "mode DEGRADED in force: x.service stay stopped until the health check returns " \
+           "the host to FULL" in degraded.notes
+    full = compute(p, stopped, desired=desired(p, values), contents={}, salt="salt")
+    assert full.units[0].start and full.units[0].drift == "stopped"

@@ -148,13 +148,15 @@ def test_every_artifact_has_a_change_that_removes_it(tmp_path: Path) -> None:
                               CHANGES.values()))
     always = {"config", "scripts", "logs", "state", "workspace", "backups", "state/openclaw",
               "scripts/lib.sh", "scripts/alert.sh", "scripts/health-check.sh",
-              "scripts/budget-check.sh", "scripts/backup.sh", "config/host.conf",
+              "scripts/budget-check.sh", "scripts/backup.sh", "scripts/mode.sh",
+              "config/mode.conf", "config/host.conf",
               "config/alert.conf", "config/health-check.conf", "config/budget-check.conf",
               "config/backup.conf", "config/gateway.env", "config/checks.env",
               "config/workers.env", "config/failover.json", "state/openclaw/openclaw.json"}
     root = "/opt/openclaw"
     units = {f"/etc/systemd/system/openclaw-{u}" for u in (
         "gateway.service", "worker@.service", "health-check.service", "health-check.timer",
-        "budget-check.service", "budget-check.timer", "backup.service", "backup.timer")}
+        "budget-check.service", "budget-check.timer", "backup.service", "backup.timer",
+        "mode.service", "mode.path")}
     system = {"/etc/logrotate.d/openclaw", "/etc/systemd/journald.conf.d/openclaw.conf"}
     assert everything - removable == {root} | {f"{root}/{p}" for p in always} | units | system

@@ -43,8 +43,8 @@ NOT_FOR_OPENCLAW = ("RestrictSUIDSGID", "LockPersonality")
 
 
 def hardening(level: str, writable: tuple[str, ...], *, network: bool = True,
-              loopback: bool = False, systemctl: bool = False, openclaw: bool = False
-              ) -> tuple[tuple[str, str], ...]:
+              loopback: bool = False, systemctl: bool = False, openclaw: bool = False,
+              read_any: bool = False) -> tuple[tuple[str, str], ...]:
     """Directives for a service at a permission level.
 
     level none: loopback only; read_only: the workspace is read-only; limited: state, logs and
@@ -52,6 +52,8 @@ def hardening(level: str, writable: tuple[str, ...], *, network: bool = True,
     `systemctl` keeps what a helper needs to ask systemd about units (health checks).
     `loopback`: IP sockets, but only to and from 127.0.0.0/8 and ::1 (a local server).
     `openclaw`: the OpenClaw gateway itself (see NOT_FOR_OPENCLAW).
+    `read_any`: root that reads a file in the service account's 0750 tree (CAP_DAC_READ_SEARCH
+    only: it reads and searches, it never writes there).
     """
     lines = [(k, v) for k, v in BASE if not (openclaw and k in NOT_FOR_OPENCLAW)]
     if openclaw:  # what the two cost in exposure, won back without seccomp
@@ -61,6 +63,9 @@ def hardening(level: str, writable: tuple[str, ...], *, network: bool = True,
     if systemctl:  # talking to PID 1 over D-Bus needs the real user namespace
         lines = [(k, v) for k, v in lines if k not in ("PrivateUsers", "ProtectProc",
                                                         "ProcSubset")]
+    if read_any:
+        lines = [(k, "CAP_DAC_READ_SEARCH") if k == "CapabilityBoundingSet" else (k, v)
+                 for k, v in lines]
     families = "AF_UNIX AF_INET AF_INET6" if network else "AF_UNIX"
     lines.append(("RestrictAddressFamilies", families))
     if level == "none" or not network or loopback:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+import posixpath
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +13,16 @@ from typing import Any
 from openclaw import resources, units
 from openclaw.compile import documents, env_files, llm_gateway, runtime, timing
 from openclaw.compile.hardening import hardening
-from openclaw.compile.plan import Account, Directory, File, HostPlan, RuntimeSpec, Unit
+from openclaw.compile.plan import (
+    MODE_RECORD,
+    Account,
+    Directory,
+    File,
+    HostPlan,
+    RuntimeSpec,
+    Unit,
+    under,
+)
 from openclaw.compile.render import render, systemd_word
 from openclaw.inventory import Host, Inventory
 from openclaw.model import Config
@@ -27,7 +37,8 @@ AUDIT_KEY = "openclaw-secrets"
 LOAD_AUDIT_RULES = ("if command -v augenrules >/dev/null 2>&1 && systemctl is-active --quiet "
                     "auditd 2>/dev/null; then augenrules --load >/dev/null 2>&1 && "
                     "step loaded audit rules; else step audit rules wait for auditd; fi")
-SCRIPTS = ("health-check.sh", "alert.sh", "budget-check.sh", "backup.sh")
+SCRIPTS = ("health-check.sh", "alert.sh", "budget-check.sh", "backup.sh", "mode.sh")
+
 
 
 @dataclass(frozen=True)
@@ -140,7 +151,10 @@ def compile_host(cfg: Config, host: Host, cache: Cache | None = None) -> HostPla
                            "down": _trigger(cfg.scaling.scale_down),
                            "openclaw_cli": runtime.cli(cfg, inside.root),
                            "gateway_exec": _gateway_exec(cfg, inside.root),
-                           "env_paths": [inside.env(c) for c in _env_consumers(cfg)]}
+                           "env_paths": [inside.env(c) for c in _env_consumers(cfg)],
+                           "mode_units": mode_units(cfg),
+                           "mode_record": under(host.root if host.sandbox else "/",
+                                                MODE_RECORD)}
     files: list[File] = []
 
     def add(path: str, content: str | bytes, mode: int, owner: str = "root",
@@ -176,6 +190,14 @@ def compile_host(cfg: Config, host: Host, cache: Cache | None = None) -> HostPla
     if svc.dashboard_enabled:
         unit("openclaw-dashboard.service", "openclaw-dashboard.service.j2",
              hardening=hardening(level, (inside.state, inside.logs)))
+    # Root applies the mode the health check writes (a path unit on state/mode).
+    mode_check = {"name": "openclaw-mode", "script": inside.script("mode.sh"),
+                  "description": "OpenClaw degradation mode", "timeout": 120.0, "env": "",
+                  "user": "root", "group": "root"}
+    unit("openclaw-mode.service", "openclaw-check.service.j2", check=mode_check,
+         hardening=hardening(level, (posixpath.dirname(ctx["mode_record"]),), network=False,
+                             systemctl=True, read_any=True))
+    unit("openclaw-mode.path", "openclaw-mode.path.j2")
 
     add(paths.script("lib.sh"), _static("lib.sh"), 0o644)
     add(f"{paths.config}/host.conf", render("host.conf.j2", host.name, **ctx), 0o640,
@@ -271,7 +293,8 @@ def compile_host(cfg: Config, host: Host, cache: Cache | None = None) -> HostPla
                 *((Account(gw.user, gw.user, paths.llm_home),) if gw.enabled else ()))
     return HostPlan(host.name, host.region, host.root, directories,
                     tuple(sorted(files, key=lambda f: f.path)), _units(cfg, paths), spec,
-                    accounts, (paths.shared_env,))
+                    accounts, (paths.shared_env,),
+                    tuple(sorted(ctx["mode_units"].off.items())))
 
 
 def _env_consumers(cfg: Config) -> tuple[str, ...]:
@@ -377,7 +400,27 @@ def _units(cfg: Config, paths: Paths) -> tuple[Unit, ...]:
     if cfg.service.dashboard_enabled:
         units.append(Unit("openclaw-dashboard.service", restart_on=(
             _unit_path("openclaw-dashboard.service"), paths.env("workers"))))
+    units.append(Unit("openclaw-mode.path", restart_on=(_unit_path("openclaw-mode.path"),)))
     return tuple(units)
+
+
+@dataclass(frozen=True)
+class ModeUnits:
+    managed: tuple[str, ...]  # what a mode may stop, all running in FULL
+    off: dict[str, tuple[str, ...]]  # mode -> the units it stops
+
+
+def mode_units(cfg: Config) -> ModeUnits:
+    """What each degradation mode runs: DEGRADED stops the dashboard and the autoscaler,
+    MINIMAL and MAINTENANCE the workers too (the gateway, the LLM gateway and the checks run
+    in every mode)."""
+    optional = ((("openclaw-dashboard.service",) if cfg.service.dashboard_enabled else ())
+                + (("openclaw-autoscale.timer",) if cfg.scaling.autoscaled else ()))
+    workers = tuple(f"openclaw-worker@{i}.service"
+                    for i in range(1, cfg.scaling.min_instances + 1))
+    managed = optional + workers
+    return ModeUnits(managed, {"FULL": (), "DEGRADED": optional, "MINIMAL": managed,
+                               "MAINTENANCE": managed})
 
 
 def _static(name: str) -> bytes:

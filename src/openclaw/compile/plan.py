@@ -80,6 +80,11 @@ class Account:
     home: str  # a path under the plan's root
 
 
+# The degradation mode in force, as root's mode.sh records it ("MODE SINCE").
+MODE_RECORD = "/var/lib/openclaw/mode"
+MODES = ("FULL", "DEGRADED", "MINIMAL", "MAINTENANCE")
+
+
 @dataclass(frozen=True)
 class HostPlan:
     host: str
@@ -93,6 +98,9 @@ class HostPlan:
     accounts: tuple[Account, ...] = ()
     # Paths earlier versions of openclaw wrote and this one does not: removed when present.
     retired: tuple[str, ...] = ()
+    # Degradation: the units each mode keeps stopped (mode.sh); apply does not start them
+    # while the host is in that mode.
+    mode_off: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def service_account(self) -> Account:

@@ -199,6 +199,11 @@ def compute(plan: HostPlan, state: HostState, *, desired: dict[str, bytes],
     units: list[UnitChange] = []
     if state.systemd:
         units += unit_removals(plan, state) if complete else []
+        # The degradation mode in force keeps some units stopped: apply leaves them so.
+        held = dict(plan.mode_off).get(state.mode, ())
+        if held and any(u.name in held for u in plan.units):
+            notes.append(f"mode {state.mode} in force: {', '.join(sorted(held))} stay "
+                         "stopped until the health check returns the host to FULL")
         for u in plan.units:
             enabled, active = state.units.get(u.name, ("not-found", "inactive"))
             running = active in ("active", "activating", "reloading")
@@ -206,9 +211,11 @@ def compute(plan: HostPlan, state: HostState, *, desired: dict[str, bytes],
             if u.name in state.managed_units:  # enabled and started by the last apply
                 drift = "disabled" if enabled not in ("enabled", "enabled-runtime") else \
                     "stopped" if u.start and not running else ""
+            if u.name in held:
+                drift = ""
             units.append(UnitChange(
                 u.name, enable=u.enable and enabled not in ("enabled", "enabled-runtime"),
-                start=u.start and not running,
+                start=u.start and not running and u.name not in held,
                 restart=running and any(p in changed for p in u.restart_on), drift=drift))
         owed = sorted(state.pending - written)
         if owed and (unit_files or any(u.restart for u in units)):

@@ -9,7 +9,7 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
-from openclaw.compile.plan import HostPlan
+from openclaw.compile.plan import MODE_RECORD, MODES, HostPlan
 
 # In a directory only root can write (made 0700 by the first apply): /run/lock is open to
 # every local user, who could hold a fake lock or plant a link as its holder file.
@@ -22,6 +22,7 @@ PENDING_PATH = f"{GENERATIONS}/pending"
 # unit it enabled, so that the next plan can remove what openclaw.yaml dropped and tell
 # hand edits from changes of the config.
 RECORD = "managed"
+
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class HostState:
     managed_units: frozenset[str] = frozenset()
     managed_dirs: dict[str, bool] = field(default_factory=dict)  # path -> disposable
     managed_accounts: tuple[tuple[str, str], ...] = ()  # (user, group), besides the agent's
+    mode: str = "FULL"  # the degradation mode in force (mode.sh's record)
 
 
 def _q(value: str) -> str:
@@ -79,6 +81,7 @@ def state_script(plan: HostPlan, salt: str) -> str:
     secrets = " ".join(_q(plan.target(f.path)) for f in plan.files if f.sensitive)
     units = " ".join(_q(u.name) for u in plan.units)
     lock = _q(plan.target(LOCK_PATH))
+    mode = _q(plan.target(MODE_RECORD))
     merged = " ".join(_q(plan.target(f.path)) for f in plan.files if f.merge)
     active = " ".join(_q(plan.target(f.merge_active)) for f in plan.files if f.merge_active)
     return f"""export LC_ALL=C
@@ -109,6 +112,7 @@ fi
 if [ -f {_q(plan.target(PENDING_PATH))} ]; then
   head -c 65536 {_q(plan.target(PENDING_PATH))} | sed 's/^/PENDING\t/'; echo
 fi
+if [ -f {mode} ]; then printf 'MODE\t%s\n' "$(head -c 64 {mode} | cut -d ' ' -f 1)"; fi
 {_record_probe(plan)}{_runtime_probe(plan)}if [ -r {lock}/holder ]; then
   printf 'LOCK\\t%s\\n' "$(cut -f2 {lock}/holder | head -c 300 | tr '\\t\\n' '  ')"
 fi
@@ -190,6 +194,7 @@ def parse_state(plan: HostPlan, output: str) -> HostState:
     runtime: str | None = None
     runtime_current = ""
     pending: set[str] = set()
+    host_mode = "FULL"
     for line in output.splitlines():
         sha = _SHA.match(line)
         if sha and sha.group(2) in logical:
@@ -223,6 +228,8 @@ def parse_state(plan: HostPlan, output: str) -> HostState:
             runtime, runtime_current = parts[1], parts[2]
         elif tag == "PENDING" and len(parts) == 2 and parts[1]:
             pending.add(parts[1])
+        elif tag == "MODE" and len(parts) == 2 and parts[1] in MODES:
+            host_mode = parts[1]
         elif tag == "END":
             complete = True
     if not complete:
@@ -240,7 +247,7 @@ def parse_state(plan: HostPlan, output: str) -> HostState:
              for name in names} if systemd else {}
     return HostState(systemd, user, paths, secrets, units, accounts, lock, merge_current,
                      active, runtime, runtime_current, frozenset(pending), managed,
-                     frozenset(managed_units), managed_dirs, tuple(managed_accounts))
+                     frozenset(managed_units), managed_dirs, tuple(managed_accounts), host_mode)
 
 
 def content_script(plan: HostPlan, paths: list[str]) -> str:

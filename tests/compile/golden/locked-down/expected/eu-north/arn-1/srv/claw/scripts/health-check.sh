@@ -290,7 +290,36 @@ fi
 
 # --- degradation --------------------------------------------------------------------------
 
+# Request figures from the LLM gateway's usage records of the last REQUEST_WINDOW seconds:
+# the share of failed provider calls and the p99 latency of answered ones. With fewer than
+# MIN_REQUESTS calls (or no gateway), the probes of this run stand in.
 ERROR_RATE=$(awk -v f="$FAILED" -v t="$TOTAL" 'BEGIN { print (t ? f / t : 0) }')
+P99_LATENCY=$GATEWAY_LATENCY
+FIGURES=probes
+if [ -n "$USAGE_DIR" ] && [ -d "$USAGE_DIR" ]; then
+  since=$((NOW - REQUEST_WINDOW))
+  days=("$USAGE_DIR/usage-$(date -u -d "@$since" +%F).tsv" "$USAGE_DIR/usage-$(date -u -d "@$NOW" +%F).tsv")
+  [ "${days[0]}" = "${days[1]}" ] && days=("${days[0]}")
+  existing=()
+  for f in "${days[@]}"; do [ -f "$f" ] && existing+=("$f"); done
+  if [ "${#existing[@]}" -gt 0 ]; then
+    stats=$(awk -F '\t' -v since="$since" -v now="$NOW" '
+      NF == 9 && $1 ~ /^[0-9]+$/ && $1 >= since && $1 <= now && ($7 == "ok" || $7 == "error") {
+        n++; if ($7 == "error") bad++; else if ($9 ~ /^[0-9]+$/) print $9 }
+      END { printf "N %d %d\n", n, bad }' "${existing[@]}" | sort -n)
+    read -r _ n_calls n_failed < <(grep '^N ' <<<"$stats")
+    if [ "${n_calls:-0}" -ge "$MIN_REQUESTS" ]; then
+      ERROR_RATE=$(awk -v f="$n_failed" -v t="$n_calls" 'BEGIN { print f / t }')
+      latencies=$(grep -v '^N ' <<<"$stats")
+      k=$(grep -c . <<<"$latencies")
+      if [ "$k" -gt 0 ]; then
+        p99_ms=$(sed -n "$(((99 * k + 99) / 100))p" <<<"$latencies")
+        P99_LATENCY=$(awk -v m="$p99_ms" 'BEGIN { print m / 1000 }')
+      fi
+      FIGURES="requests: $n_calls call(s), $n_failed failed, in ${REQUEST_WINDOW}s"
+    fi
+  fi
+fi
 rank() { case $1 in FULL) echo 0 ;; DEGRADED) echo 1 ;; MINIMAL) echo 2 ;; *) echo 3 ;; esac; }
 MODE=FULL
 REASONS=()
@@ -299,13 +328,13 @@ degrade() { # degrade MODE REASON
   [ "$(rank "$1")" -gt "$(rank "$MODE")" ] && MODE=$1
 }
 if [ -e "$MAINTENANCE_FLAG" ]; then
-  degrade MAINTENANCE "maintenance flag $MAINTENANCE_FLAG"
+  degrade "$MODE_MAINTENANCE" "maintenance flag $MAINTENANCE_FLAG"
 fi
-if [ "$GATEWAY_RESULT" = ok ] && fcmp "$GATEWAY_LATENCY" "${DEGRADE_HIGH_LATENCY[0]}" "${DEGRADE_HIGH_LATENCY[1]}"; then
-  degrade "${DEGRADE_HIGH_LATENCY[2]}" "high_latency: ${GATEWAY_LATENCY}s"
+if [ "$GATEWAY_RESULT" = ok ] && fcmp "$P99_LATENCY" "${DEGRADE_HIGH_LATENCY[0]}" "${DEGRADE_HIGH_LATENCY[1]}"; then
+  degrade "${DEGRADE_HIGH_LATENCY[2]}" "high_latency: ${P99_LATENCY}s p99 ($FIGURES)"
 fi
 if fcmp "$ERROR_RATE" "${DEGRADE_HIGH_ERROR_RATE[0]}" "${DEGRADE_HIGH_ERROR_RATE[1]}"; then
-  degrade "${DEGRADE_HIGH_ERROR_RATE[2]}" "high_error_rate: $ERROR_RATE"
+  degrade "${DEGRADE_HIGH_ERROR_RATE[2]}" "high_error_rate: $ERROR_RATE ($FIGURES)"
 fi
 if fcmp "$MEM_AVAIL" "${DEGRADE_RESOURCE_PRESSURE[0]}" "${DEGRADE_RESOURCE_PRESSURE[1]}"; then
   degrade "${DEGRADE_RESOURCE_PRESSURE[2]}" "resource_pressure: $MEM_AVAIL bytes available"
@@ -313,8 +342,27 @@ fi
 if [ "${#PROVIDER_NAMES[@]}" -gt 0 ] && [ "$PROVIDERS_DOWN" -eq "${#PROVIDER_NAMES[@]}" ]; then
   degrade "$MODE_ALL_PROVIDERS_DOWN" "all providers down"
 fi
-PREVIOUS_MODE=$(cat "$STATE_DIR/mode" 2>/dev/null || echo FULL)
-printf '%s\n' "$MODE" | write_atomic "$STATE_DIR/mode" || log "cannot record mode"
+# Worse at once, better only after RECOVER_RUNS runs in a row that say so (hysteresis): a
+# host does not flap between modes. The file changes only with the mode: root's
+# openclaw-mode.path applies each change (mode.sh).
+PREVIOUS_MODE=$(head -n 1 "$STATE_DIR/mode" 2>/dev/null)
+case $PREVIOUS_MODE in FULL | DEGRADED | MINIMAL | MAINTENANCE) ;; *) PREVIOUS_MODE=FULL ;; esac
+WANTED=$MODE
+if [ "$(rank "$MODE")" -lt "$(rank "$PREVIOUS_MODE")" ]; then
+  read -r r_mode r_count _ <"$STATE_DIR/mode-recovery" 2>/dev/null || true
+  [ "${r_mode:-}" = "$MODE" ] && [[ ${r_count:-} =~ ^[0-9]+$ ]] || r_count=0
+  r_count=$((r_count + 1))
+  if [ "$r_count" -lt "$RECOVER_RUNS" ]; then
+    printf '%s %s\n' "$MODE" "$r_count" | write_atomic "$STATE_DIR/mode-recovery" ||
+      log "cannot record the recovery count"
+    REASONS+=("recovering to $MODE: $r_count of $RECOVER_RUNS runs")
+    MODE=$PREVIOUS_MODE
+  fi
+fi
+[ "$MODE" = "$WANTED" ] && rm -f "$STATE_DIR/mode-recovery"
+if [ "$MODE" != "$PREVIOUS_MODE" ] || [ ! -f "$STATE_DIR/mode" ]; then
+  printf '%s\n' "$MODE" | write_atomic "$STATE_DIR/mode" || log "cannot record mode"
+fi
 if [ "$MODE" != "$PREVIOUS_MODE" ]; then
   if [ "$MODE" = FULL ]; then
     alert resolve degradation "$HOST_NAME back to FULL service"
@@ -351,6 +399,10 @@ join() { local IFS=,; printf '%s' "$*"; }
   printf '{\n  "timestamp": %s,\n  "host": %s,\n  "region": %s,\n' "$NOW" \
     "$(json_str "$HOST_NAME")" "$(json_str "$REGION")"
   printf '  "healthy": %s,\n  "mode": "%s",\n  "error_rate": %s,\n' "$HEALTHY" "$MODE" "$ERROR_RATE"
+  reasons=()
+  for r in "${REASONS[@]}"; do reasons+=("$(json_str "$r")"); done
+  printf '  "p99_latency": %s,\n  "figures": %s,\n  "mode_reasons": [%s],\n' \
+    "${P99_LATENCY:-0}" "$(json_str "$FIGURES")" "$(join "${reasons[@]}")"
   printf '  "checks": [%s],\n' "$(join "${CHECKS_JSON[@]}")"
   printf '  "breakers": {%s}\n}\n' "$(join "${BREAKERS_JSON[@]}")"
 } | write_atomic "$REPORT_FILE" || log "cannot write $REPORT_FILE"
