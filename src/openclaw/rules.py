@@ -379,6 +379,31 @@ def retry_classes_litellm_shares(ctx: Context) -> Iterator[Finding]:
 
 
 @rule
+def request_path_breaker_differs(ctx: Context) -> Iterator[Finding]:
+    """W017: LiteLLM's cooldown is not the report's breaker; what the config asks of it that
+    the request path does not do is said (the health check's own breaker does all of it)."""
+    if not ctx.get("llm_gateway", "enabled"):
+        return
+    metrics = ("circuit_breaker", "metrics")
+    written = [k for k in ("cooldown_period", "probe_interval")
+               if _written(ctx, (*metrics, k))]
+    lo, hi = cooldown_bounds(ctx.get(*metrics, "cooldown_period"))
+    gaps = []
+    if "cooldown_period" in written and hi > lo:
+        gaps.append(f"it cools a provider down for cooldown_period.min ({lo:g}s) every time, "
+                    "never growing towards the max")
+    if "probe_interval" in written:
+        gaps.append("it has no half-open probe: after the cooldown all traffic returns at once")
+    if gaps:
+        gaps.append("it counts failures within the cooldown window, and a success in between "
+                    "does not reset the count")
+        yield ctx.at((*metrics, written[0]), "on the request path the LLM gateway's breaker "
+                     "(LiteLLM's cooldown) differs from this one: " + "; ".join(gaps)
+                     + ". The health check's breaker on its probes does all of it", "W017",
+                     severity=WARNING)
+
+
+@rule
 def cost_aware_needs_prices(ctx: Context) -> Iterator[Finding]:
     """R028: cost-aware routing compares prices; every provider must have one."""
     if ctx.get("routing", "strategy") != "cost_aware":
