@@ -66,6 +66,13 @@ def test_gateway_breaker_and_metrics(world: World) -> None:
     assert 'openclaw_breaker_state{target="primary"} 0' in prom
     assert 'openclaw_check_ok{check="probe:gateway"} 0' in prom
     assert "openclaw_health_check_timestamp_seconds 2000060" in prom
+    # Fixed: the next run after probe_interval (30 s, far inside the 60 s cooldown) asks
+    # the gateway once, and that success closes its breaker.
+    world.gateway.set("/healthz", 200)
+    assert host.health(2_000_075).returncode == 2  # inside probe_interval: not asked
+    assert host.breaker("gateway")["state"] == "OPEN"
+    assert host.health(2_000_095).returncode == 0
+    assert host.breaker("gateway")["state"] == "CLOSED" and host.report()["healthy"] is True
 
 
 def test_corrupt_or_missing_state_is_closed_and_reported(world: World) -> None:

@@ -133,7 +133,11 @@ breaker() {
     RESULT=open # looked at less than probe_interval ago
     return
   fi
-  if [ "$B_STATE" = OPEN ] && fcmp $((NOW - B_OPENED)) "<" "$B_COOLDOWN"; then
+  # The gateway is ours and cheap to ask: while open it gets a half-open probe every
+  # probe_interval, and the first success closes it (a fixed gateway is healthy at once,
+  # not after the cooldown). A provider waits out its cooldown.
+  if [ "$B_STATE" = OPEN ] && [ "$target" != gateway ] &&
+    fcmp $((NOW - B_OPENED)) "<" "$B_COOLDOWN"; then
     B_LAST=$NOW
     RESULT=open
     write_breaker "$target"
