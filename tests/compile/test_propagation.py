@@ -24,7 +24,8 @@ CHANGES = [
     ("  port: 4000\n", "  port: 4010\n",
      {UNITS + "openclaw-llm-gateway.service", OPENCLAW_JSON}),
     ("    ttl: 24 hours", "    ttl: 12 hours", {CONF + "llm-gateway.yaml"}),
-    ("    persistence: false", "    persistence: true", {CONF + "redis.conf"}),
+    ("    persistence: false", "    persistence: true",
+     {CONF + "redis.conf", CONF + "redis-state.conf"}),
     ("deduplication_window: 1 hour", "deduplication_window: 2 hours", {CONF + "alert.conf"}),
     # The service's start timeout is the run's worst case (462 s here), not the interval.
     ("  interval: 5m\n  liveness:", "  interval: 2m\n  liveness:",
@@ -37,7 +38,8 @@ CHANGES = [
                           "openclaw-health-check.service", "openclaw-budget-check.service",
                           "openclaw-backup.service", "openclaw-dashboard.service",
                           "openclaw-autoscale.service", "openclaw-mode.service",
-                          "openclaw-llm-gateway.service", "openclaw-redis.service")}
+                          "openclaw-llm-gateway.service", "openclaw-redis.service",
+                          "openclaw-redis-state.service")}
      | {OPENCLAW_JSON}),  # OpenClaw's tool settings follow the level
     ("      alert_threshold: 80%", "      alert_threshold: 75%",
      {CONF + "budget-check.conf", CONF + "failover.json"}),

@@ -74,10 +74,15 @@ class Gateway:
         return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=10)
 
     def start(self) -> None:
-        if "/etc/systemd/system/openclaw-redis.service" in {f.path for f in self.plan.files}:
-            argv = exec_line(unit_lines(self.plan, "openclaw-redis.service"), "ExecStart")
-            self._spawn(argv, {"PATH": "/usr/bin:/bin"}, "redis.log")
-            self._wait_redis()
+        # Each Redis of the gateway (the cache, the router's state), as its unit runs it.
+        for name in ("redis", "redis-state"):
+            unit = f"openclaw-{name}.service"
+            if f"/etc/systemd/system/{unit}" not in {f.path for f in self.plan.files}:
+                continue
+            argv = exec_line(unit_lines(self.plan, unit), "ExecStart")
+            self._spawn(argv, {"PATH": "/usr/bin:/bin"}, f"{name}.log")
+            self._wait_redis(self.plan.target(f"{self.cfg.service.root}/{name}/redis.sock"),
+                             f"{name}.log")
         env = self.environment()
         assert self.pre_start(env).returncode == 0
         argv = exec_line(unit_lines(self.plan, "openclaw-llm-gateway.service"), "ExecStart")
@@ -92,19 +97,19 @@ class Gateway:
         self.procs.append(subprocess.Popen(argv, env=env, stdout=out, stderr=out,
                                            cwd=self.tmp, start_new_session=True))
 
-    def _wait_redis(self) -> None:
+    def _wait_redis(self, path: str, log: str) -> None:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
                 with socket.socket(socket.AF_UNIX) as s:
                     s.settimeout(1)
-                    s.connect(self.redis_socket)
+                    s.connect(path)
                     s.sendall(b"PING\r\n")
                     if s.recv(16).startswith(b"+PONG"):
                         return
             except OSError:
                 time.sleep(0.1)
-        raise AssertionError("redis did not start: " + self.log("redis.log"))
+        raise AssertionError("redis did not start: " + self.log(log))
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + 90

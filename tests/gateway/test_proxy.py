@@ -174,6 +174,9 @@ def test_budget_switches_to_the_next_provider(
     assert served[:2] == ["answer from primary"] * 2
     assert served[2:] == ["answer from secondary"] * 2
     assert primary.completions == 2
+    # The spend counters are in the router's Redis, not the cache's.
+    state = gw.redis_socket.replace("/redis/", "/redis-state/")
+    assert int(redis(state, "DBSIZE").strip(":\r\n")) > 0
 
 
 def test_an_input_over_max_length_reaches_no_provider(
@@ -231,10 +234,23 @@ def test_redis_is_reachable_only_through_the_service_accounts_socket(
     assert (redis_dir.mode, redis_dir.owner) == (0o700, gw.cfg.llm_gateway.user)  # its alone
     with pytest.raises(ConnectionRefusedError):  # no TCP port, not even on loopback
         socket.create_connection(("127.0.0.1", tcp_port), timeout=2).close()
-    with socket.socket(socket.AF_UNIX) as s:  # the cache and counters live behind the socket
-        s.connect(gw.redis_socket)
-        s.sendall(b"DBSIZE\r\n")
-        assert int(s.recv(64).decode().strip(":\r\n")) > 0
+    assert int(redis(gw.redis_socket, "DBSIZE").strip(":\r\n")) > 0  # the cache is in
+    # The cache is evicted when full; the router's cooldowns and budget counters live in a
+    # Redis of their own that evicts nothing.
+    state = gw.redis_socket.replace("/redis/", "/redis-state/")
+    assert "allkeys-lru" in redis(gw.redis_socket, "CONFIG GET maxmemory-policy")
+    assert "noeviction" in redis(state, "CONFIG GET maxmemory-policy")
+    assert stat.S_IMODE(os.stat(state).st_mode) == 0o700
+
+
+def redis(path: str, command: str) -> str:
+    """One command to a Redis on its unix socket, the raw reply."""
+    import socket
+    with socket.socket(socket.AF_UNIX) as s:
+        s.settimeout(5)
+        s.connect(path)
+        s.sendall(command.encode() + b"\r\n")
+        return s.recv(4096).decode()
 
 
 def test_the_gateway_gets_its_own_keys_only(

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.integration
 
 UNITS = ["openclaw-gateway.service", "openclaw-worker@1.service", "openclaw-worker@2.service",
          "openclaw-health-check.timer", "openclaw-budget-check.timer",
-         "openclaw-backup.timer"]
+         "openclaw-backup.timer", "openclaw-mode.path"]
 
 
 def test_fresh_hosts_plan_apply_converge_and_change(fleet: Fleet, tmp_path: Path) -> None:
@@ -24,7 +24,7 @@ def test_fresh_hosts_plan_apply_converge_and_change(fleet: Fleet, tmp_path: Path
     doc = json.loads(r.stdout)
     assert [h["host"] for h in doc["hosts"]] == ["node1", "node2", "node3"]
     for h in doc["hosts"]:
-        assert {f["action"] for f in h["files"]} == {"create"} and len(h["files"]) == 25
+        assert {f["action"] for f in h["files"]} == {"create"} and len(h["files"]) == 29
         assert h["accounts"] == ["group milkbot", "user milkbot"]
         assert h["daemon_reload"] is True
         assert [u["name"] for u in h["units"] if u["enable"] and u["start"]] == UNITS
@@ -42,10 +42,10 @@ def test_fresh_hosts_plan_apply_converge_and_change(fleet: Fleet, tmp_path: Path
         assert modes["/opt/openclaw/config/failover.json"] == ["640", "root", "milkbot"]
         assert modes["/opt/openclaw/scripts/health-check.sh"] == ["755", "root", "root"]
         assert modes["/etc/systemd/system/openclaw-gateway.service"] == ["644", "root", "root"]
-        assert len(modes) == 22
+        assert len(modes) == 26
         states = fleet.sh(i, "systemctl is-enabled " + " ".join(UNITS) + "; systemctl "
                              "is-active " + " ".join(UNITS)).split()
-        assert states == ["enabled"] * 6 + ["active"] * 6
+        assert states == ["enabled"] * 7 + ["active"] * 7
         timers = fleet.sh(i, "systemctl list-timers --all --no-legend 'openclaw-*'")
         assert timers.count("openclaw-") >= 6  # three timers, each with its service
         # The real gateway serves, as the service user, in its sandbox.

@@ -118,7 +118,8 @@ def test_bootstrap_installs_and_runs_the_gateway(host: tuple[Container, Path, Pa
     assert sh("readlink /opt/openclaw/llm-gateway/current").strip() == venv
     assert "Version: 1.108.7" in sh(f"{venv}/bin/pip show litellm")
     pids = {}
-    for unit in ("openclaw-llm-gateway.service", "openclaw-redis.service"):
+    for unit in ("openclaw-llm-gateway.service", "openclaw-redis.service",
+                 "openclaw-redis-state.service"):
         shown = sh(f"systemctl show -p ActiveState -p User {unit}").split()
         assert sorted(shown) == ["ActiveState=active", "User=openclaw-llm"], \
             sh(f"journalctl --no-pager -n 40 -u {unit}")
@@ -230,31 +231,33 @@ def test_turning_the_gateway_off_stops_it_and_its_redis(
     (h,) = json.loads(r.stdout)["hosts"]
     removed = sorted(f["path"] for f in h["files"] if f["action"] == "remove")
     assert removed == ["/etc/systemd/system/openclaw-llm-gateway.service",
+                       "/etc/systemd/system/openclaw-redis-state.service",
                        "/etc/systemd/system/openclaw-redis.service",
                        "/opt/openclaw/config/llm-gateway.env",
                        "/opt/openclaw/config/llm-gateway.yaml",
                        "/opt/openclaw/config/openclaw_usage.py",
+                       "/opt/openclaw/config/redis-state.conf",
                        "/opt/openclaw/config/redis.conf",
                        "/opt/openclaw/config/usage.json"]
     assert sorted(u["name"] for u in h["units"] if u["stop"]) == [
-        "openclaw-llm-gateway.service", "openclaw-redis.service"]
+        "openclaw-llm-gateway.service", "openclaw-redis-state.service", "openclaw-redis.service"]
     assert sorted(d["path"] for d in h["directories"] if d["action"] == "remove") == [
         "/opt/openclaw/llm-gateway", "/opt/openclaw/llm-gateway/home", "/opt/openclaw/redis",
-        "/opt/openclaw/usage"]
+        "/opt/openclaw/redis-state", "/opt/openclaw/usage"]
     assert h["retire_accounts"] == ["user openclaw-llm", "group openclaw-llm"]
     r = openclaw(off, inventory, "apply", "--yes")
     assert r.returncode == 0, r.stdout + r.stderr
     assert not any(v in r.stdout + r.stderr for v in SECRETS.values())
-    assert sh("systemctl is-active openclaw-llm-gateway openclaw-redis || true").split() == [
-        "inactive", "inactive"]
+    assert sh("systemctl is-active openclaw-llm-gateway openclaw-redis openclaw-redis-state "
+              "|| true").split() == ["inactive"] * 3
     assert sh("pgrep -u openclaw-llm || echo none").strip() == "none"
     left = sh("ls /etc/systemd/system/ /opt/openclaw/config/")
     for name in ("openclaw-llm-gateway.service", "openclaw-redis.service", "llm-gateway.env",
-                 "llm-gateway.yaml", "redis.conf"):
+                 "llm-gateway.yaml", "redis.conf", "redis-state.conf"):
         assert name not in left, left
     # Its virtualenv, Redis's directory and its account go too, as a fresh host would be.
-    assert sh("ls -d /opt/openclaw/llm-gateway /opt/openclaw/redis /opt/openclaw/usage "
-              "2>/dev/null || true").strip() == ""
+    assert sh("ls -d /opt/openclaw/llm-gateway /opt/openclaw/redis /opt/openclaw/redis-state "
+              "/opt/openclaw/usage 2>/dev/null || true").strip() == ""
     assert sh("getent passwd openclaw-llm || echo none").strip() == "none"
     # The agent now calls its provider itself: the key is in its own environment file.
     assert SECRETS["OCTEST_PROVIDER_KEY"] in sh("cat /opt/openclaw/config/gateway.env")

@@ -30,13 +30,17 @@ CHANGES: dict[str, tuple[list[tuple[str, str]], set[str]]] = {
     "LLM gateway off": (
         [("llm_gateway:\n  enabled: true", "llm_gateway:\n  enabled: false")],
         {"config/llm-gateway.yaml", "config/llm-gateway.env", "config/redis.conf",
+         "config/redis-state.conf", "/etc/systemd/system/openclaw-redis-state.service",
+         "redis-state/",
          "config/openclaw_usage.py", "config/usage.json", "usage/",
          "/etc/systemd/system/openclaw-llm-gateway.service",
          "/etc/systemd/system/openclaw-redis.service", "llm-gateway/", "llm-gateway/home/",
          "redis/"}),
     "exact cache off (no Redis)": (
         [("  exact:\n    enabled: true", "  exact:\n    enabled: false")],
-        {"config/redis.conf", "/etc/systemd/system/openclaw-redis.service", "redis/"}),
+        {"config/redis.conf", "/etc/systemd/system/openclaw-redis.service", "redis/",
+         "config/redis-state.conf", "/etc/systemd/system/openclaw-redis-state.service",
+         "redis-state/"}),
     "autoscaler off": (
         [("  queue:\n    database_url_env: DATABASE_URL\n    check_interval: 1m\n"
           "    lock_redis_url_env: QUEUE_REDIS_URL\n", "")],

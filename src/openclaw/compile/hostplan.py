@@ -239,11 +239,13 @@ def compile_host(cfg: Config, host: Host, cache: Cache | None = None) -> HostPla
              hardening=hardening("read_only" if level == "none" else level,
                                  (inside.llm_home, inside.usage)),
              env_names=llm_gateway.env_names(cfg), redis=llm_gateway.uses_redis(cfg))
-    if llm_gateway.uses_redis(cfg):
-        add(f"{paths.config}/redis.conf", once(("redis", inside.root), lambda: render(
-            "redis.conf.j2", host.name, **ctx)), 0o640, grp=gw.user)
-        unit("openclaw-redis.service", "openclaw-redis.service.j2",
-             hardening=hardening(level, (inside.redis,), loopback=True))
+    for r in llm_gateway.REDIS_INSTANCES if llm_gateway.uses_redis(cfg) else ():
+        folder = f"{inside.root}/{r['name']}"
+        add(f"{paths.config}/{r['name']}.conf", once(("redis", r["name"], inside.root),
+            lambda r=r, d=folder: render("redis.conf.j2", host.name, **ctx, redis=r,
+                                         redis_dir=d)), 0o640, grp=gw.user)
+        unit(f"openclaw-{r['name']}.service", "openclaw-redis.service.j2", redis=r,
+             redis_dir=folder, hardening=hardening(level, (folder,), loopback=True))
 
     if cfg.secrets.log_access:
         add(AUDIT_RULES, once(("audit", inside.root), lambda: render(
@@ -282,8 +284,8 @@ def compile_host(cfg: Config, host: Host, cache: Cache | None = None) -> HostPla
         # written by the root audit check, read by the health check (setgid: group kept)
         *((Directory(paths.audit, 0o2750, "root", group, True),) if audited else ()),
         *((Directory(paths.autoscale, 0o755, "root", "root", True),) if scaled else ()),
-        *((Directory(paths.redis, 0o700, gw.user, gw.user, True),)
-          if llm_gateway.uses_redis(cfg) else ()),
+        *(Directory(f"{paths.root}/{r['name']}", 0o700, gw.user, gw.user, True)
+          for r in (llm_gateway.REDIS_INSTANCES if llm_gateway.uses_redis(cfg) else ())),
     )
     rt = cfg.service.runtime
     spec = None if host.sandbox else RuntimeSpec(
@@ -369,7 +371,8 @@ def _watched_units(cfg: Config) -> tuple[str, ...]:
 
 
 def _gateway_units(cfg: Config) -> tuple[str, ...]:
-    redis = ("openclaw-redis.service",) if llm_gateway.uses_redis(cfg) else ()
+    redis = tuple(f"openclaw-{r['name']}.service" for r in llm_gateway.REDIS_INSTANCES
+                  if llm_gateway.uses_redis(cfg))
     return (*redis, "openclaw-llm-gateway.service") if cfg.llm_gateway.enabled else ()
 
 
@@ -377,9 +380,9 @@ def _units(cfg: Config, paths: Paths) -> tuple[Unit, ...]:
     config = paths.config
     units: list[Unit] = []
     # Started in this order: what the OpenClaw gateway reaches its models through first.
-    if llm_gateway.uses_redis(cfg):
-        units.append(Unit("openclaw-redis.service", restart_on=(
-            _unit_path("openclaw-redis.service"), f"{config}/redis.conf")))
+    units += [Unit(f"openclaw-{r['name']}.service", restart_on=(
+        _unit_path(f"openclaw-{r['name']}.service"), f"{config}/{r['name']}.conf"))
+        for r in (llm_gateway.REDIS_INSTANCES if llm_gateway.uses_redis(cfg) else ())]
     if cfg.llm_gateway.enabled:
         units.append(Unit("openclaw-llm-gateway.service", restart_on=(
             _unit_path("openclaw-llm-gateway.service"), paths.llm_env,

@@ -162,10 +162,20 @@ def _cache(cfg: Config, root: str) -> dict[str, Any]:
         "ttl": _num(c.exact_ttl)}}
 
 
-def redis_url(root: str) -> str:
-    """The gateway's Redis listens on this socket only (redis.conf.j2), under the service
+# The gateway's two Redis instances, each on a unix socket in its own directory: the cache
+# (evicted, least recently used first, when full) and the router's state (cooldowns and
+# budget counters), which nothing evicts.
+REDIS_INSTANCES = (
+    {"name": "redis", "role": "cache", "maxmemory": "256mb", "policy": "allkeys-lru"},
+    {"name": "redis-state", "role": "cooldowns and budget counters", "maxmemory": "64mb",
+     "policy": "noeviction"},
+)
+
+
+def redis_url(root: str, name: str = "redis") -> str:
+    """A Redis of the gateway listens on this socket only (redis.conf.j2), under the service
     root as the host's artifacts see it."""
-    return f"unix://{root}/redis/redis.sock"
+    return f"unix://{root}/{name}/redis.sock"
 
 
 def litellm_config(cfg: Config, root: str | None = None) -> dict[str, Any]:
@@ -178,8 +188,8 @@ def litellm_config(cfg: Config, root: str | None = None) -> dict[str, Any]:
     fallbacks = _fallbacks(cfg)
     if fallbacks:
         router["fallbacks"] = fallbacks
-    if uses_redis(cfg):  # cooldowns and budget counters outlive a restart
-        router.update(redis_url=redis_url(root or cfg.service.root))
+    if uses_redis(cfg):  # cooldowns and budget counters outlive a restart; never evicted
+        router.update(redis_url=redis_url(root or cfg.service.root, "redis-state"))
     settings: dict[str, Any] = {"drop_params": True, **_cache(cfg, root or cfg.service.root),
                                 # one usage record per request, for the budget check
                                 "callbacks": [USAGE_CALLBACK]}
