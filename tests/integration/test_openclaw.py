@@ -213,7 +213,7 @@ def test_1_bootstrap_runs_the_real_gateway(site: Site) -> None:
         assert f"path={RUNTIME_DIR}/node/bin/node" in shown["ExecStart"]
         assert (shown["TimeoutStopUSec"], shown["RestartUSec"], shown["KillMode"],
                 shown["OOMPolicy"], shown["RestartPreventExitStatus"],
-                shown["StartLimitBurst"]) == ("5min 30s", "5s", "mixed", "continue", "78",
+                shown["StartLimitBurst"]) == ("20s", "5s", "mixed", "continue", "78",
                                               "10")
         pid = site.sh(i, "systemctl show -p MainPID --value openclaw-gateway.service").strip()
         assert site.sh(i, f"ps -o user= -p {pid}").strip() == "milkbot"
