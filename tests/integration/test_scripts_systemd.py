@@ -42,8 +42,10 @@ def test_health_check_timer_breaker_and_alert(fleet: Fleet, tmp_path: Path) -> N
         r = fleet.openclaw("apply", "--yes", "--limit", "node1", config=CONFIG, env=TOKEN)
         assert r.returncode == 0, r.stdout + r.stderr
         report = "/opt/openclaw/logs/health-check.json"
-        wait_for("the first health report",
-                 lambda: "healthy" in fleet.sh(0, f"cat {report} 2>/dev/null || true"))
+        # A run while the gateway still starts may degrade the host; FULL comes back after
+        # three healthy runs in a row (hysteresis).
+        wait_for("a healthy report in FULL mode", lambda: '"mode": "FULL"' in fleet.sh(
+            0, f"cat {report} 2>/dev/null || true"), timeout=120)
         doc = json.loads(fleet.sh(0, f"cat {report}"))
         assert doc["healthy"] is True and doc["mode"] == "FULL"
         assert {c["name"]: c["status"] for c in doc["checks"]}["unit:openclaw-gateway.service"] \
