@@ -8,6 +8,8 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/lib.sh"
 load_conf "${OPENCLAW_HOST_CONF:-$HERE/../config/host.conf}"
 load_conf "${OPENCLAW_CONF:-$HERE/../config/health-check.conf}"
+# What each degradation mode keeps stopped (OFF_<MODE>), as mode.sh applies it.
+load_conf "${OPENCLAW_MODE_CONF:-$HERE/../config/mode.conf}"
 
 NOW=$(now)
 BREAKER_DIR="$STATE_DIR/breakers"
@@ -236,9 +238,15 @@ for i in "${!PROVIDER_NAMES[@]}"; do
   [ "$B_STATE" = OPEN ] && PROVIDERS_DOWN=$((PROVIDERS_DOWN + 1))
 done
 
+# Units the mode in force keeps stopped (mode.sh) are not failures.
+IN_FORCE=$(head -n 1 "$STATE_DIR/mode" 2>/dev/null)
+case $IN_FORCE in FULL | DEGRADED | MINIMAL | MAINTENANCE) ;; *) IN_FORCE=FULL ;; esac
+declare -n HELD="OFF_$IN_FORCE"
 if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
   for unit in "${UNITS[@]}"; do
-    if state=$(systemctl is-active "$unit" 2>/dev/null); then
+    if [[ " ${HELD[*]} " == *" $unit "* ]]; then
+      record "unit:$unit" skipped "stopped by the $IN_FORCE mode"
+    elif state=$(systemctl is-active "$unit" 2>/dev/null); then
       record "unit:$unit" ok "$state"
     else
       record "unit:$unit" fail "${state:-unknown}"
