@@ -395,8 +395,7 @@ def _gate(cfg: Config) -> str:
     from openclaw.sync import gate
     gw = cfg.llm_gateway
     services = ("openclaw-gateway.service",
-                *(f"openclaw-{r['name']}.service" for r in llm_gateway.REDIS_INSTANCES
-                  if llm_gateway.uses_redis(cfg)),
+                *(f"openclaw-{r['name']}.service" for r in llm_gateway.redis_instances(cfg)),
                 *(("openclaw-llm-gateway.service",) if gw.enabled else ()))
     return gate.gate_script(cfg.service.gateway_port, services=services,
                             llm_port=gw.port if gw.enabled else None)

@@ -40,7 +40,6 @@ LOAD_AUDIT_RULES = ("if command -v augenrules >/dev/null 2>&1 && systemctl is-ac
 SCRIPTS = ("health-check.sh", "alert.sh", "budget-check.sh", "backup.sh", "mode.sh")
 
 
-
 @dataclass(frozen=True)
 class Paths:
     root: str
@@ -111,10 +110,6 @@ class Paths:
     def llm_home(self) -> str:
         """The LLM gateway account's home and working directory."""
         return f"{self.root}/llm-gateway/home"
-
-    @property
-    def redis(self) -> str:
-        return f"{self.root}/redis"
 
     @property
     def usage(self) -> str:
@@ -239,7 +234,7 @@ def compile_host(cfg: Config, host: Host, cache: Cache | None = None) -> HostPla
              hardening=hardening("read_only" if level == "none" else level,
                                  (inside.llm_home, inside.usage)),
              env_names=llm_gateway.env_names(cfg), redis=llm_gateway.uses_redis(cfg))
-    for r in llm_gateway.REDIS_INSTANCES if llm_gateway.uses_redis(cfg) else ():
+    for r in llm_gateway.redis_instances(cfg):
         folder = f"{inside.root}/{r['name']}"
         add(f"{paths.config}/{r['name']}.conf", once(("redis", r["name"], inside.root),
             lambda r=r, d=folder: render("redis.conf.j2", host.name, **ctx, redis=r,
@@ -285,7 +280,7 @@ def compile_host(cfg: Config, host: Host, cache: Cache | None = None) -> HostPla
         *((Directory(paths.audit, 0o2750, "root", group, True),) if audited else ()),
         *((Directory(paths.autoscale, 0o755, "root", "root", True),) if scaled else ()),
         *(Directory(f"{paths.root}/{r['name']}", 0o700, gw.user, gw.user, True)
-          for r in (llm_gateway.REDIS_INSTANCES if llm_gateway.uses_redis(cfg) else ())),
+          for r in llm_gateway.redis_instances(cfg)),
     )
     rt = cfg.service.runtime
     spec = None if host.sandbox else RuntimeSpec(
@@ -371,8 +366,7 @@ def _watched_units(cfg: Config) -> tuple[str, ...]:
 
 
 def _gateway_units(cfg: Config) -> tuple[str, ...]:
-    redis = tuple(f"openclaw-{r['name']}.service" for r in llm_gateway.REDIS_INSTANCES
-                  if llm_gateway.uses_redis(cfg))
+    redis = tuple(f"openclaw-{r['name']}.service" for r in llm_gateway.redis_instances(cfg))
     return (*redis, "openclaw-llm-gateway.service") if cfg.llm_gateway.enabled else ()
 
 
@@ -382,7 +376,7 @@ def _units(cfg: Config, paths: Paths) -> tuple[Unit, ...]:
     # Started in this order: what the OpenClaw gateway reaches its models through first.
     units += [Unit(f"openclaw-{r['name']}.service", restart_on=(
         _unit_path(f"openclaw-{r['name']}.service"), f"{config}/{r['name']}.conf"))
-        for r in (llm_gateway.REDIS_INSTANCES if llm_gateway.uses_redis(cfg) else ())]
+        for r in llm_gateway.redis_instances(cfg)]
     if cfg.llm_gateway.enabled:
         units.append(Unit("openclaw-llm-gateway.service", restart_on=(
             _unit_path("openclaw-llm-gateway.service"), paths.llm_env,

@@ -172,6 +172,11 @@ REDIS_INSTANCES = (
 )
 
 
+def redis_instances(cfg: Config) -> tuple[dict[str, str], ...]:
+    """The Redis instances this host runs for the gateway (none without the exact cache)."""
+    return REDIS_INSTANCES if uses_redis(cfg) else ()
+
+
 def redis_url(root: str, name: str = "redis") -> str:
     """A Redis of the gateway listens on this socket only (redis.conf.j2), under the service
     root as the host's artifacts see it."""
