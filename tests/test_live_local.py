@@ -72,7 +72,7 @@ def test_markdown_plan_is_a_pr_comment(tmp_path: Path) -> None:
     r = run(cwd, "plan", "--format", "markdown")
     assert r.returncode == 2
     assert r.stdout.startswith("### openclaw plan: 2 host(s), 2 with changes")
-    assert "| us-east | demo-us-east-1 | 45 | 0 | 0 | 0 | 0 | changes |" in r.stdout
+    assert "| us-east | demo-us-east-1 | 47 | 0 | 0 | 0 | 0 | changes |" in r.stdout
     assert r.stdout.count("<details>") == 2 and "```diff" in r.stdout
     assert "openclaw:" not in r.stdout  # progress goes to stderr only in text mode
 

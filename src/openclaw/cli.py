@@ -316,8 +316,8 @@ def apply(config: str, inventory: str | None, region: str | None, limit: tuple[s
           rollback_on_failure: bool) -> None:
     """Plan, confirm, then roll out: region by region in the order of deployment.regions,
     the first host of each region alone (the canary), then batches, each behind a health
-    gate (gateway unit active, /healthz answering, the health check's verdict) that must pass
-    within deployment.rollout.health_timeout before the next batch starts.
+    gate (units active, the gateway's /healthz and /readyz, the LLM gateway's liveness)
+    that must pass within deployment.rollout.health_timeout before the next batch starts.
 
     Files are written atomically, daemon-reload runs once, units are enabled and started, and
     restarted only when their inputs changed. Every apply records a generation on the host

@@ -740,11 +740,39 @@ def no_effect(ctx: Context) -> Iterator[Finding]:
                      "(security.tool_approval.auto_approve): only tools in require_approval "
                      "are ever asked about; these run without asking in any case", "W016",
                      severity=WARNING)
+    yield from _modes_on_the_request_path(ctx)
     if ctx.get("logging", "tracing", "endpoint"):
         yield ctx.at(("logging", "tracing", "endpoint"), "only the OTEL_* environment is set: "
                      "OpenClaw sends spans only with its diagnostics.otel settings and the LLM "
                      "gateway's virtualenv has no OTLP exporter, so no trace reaches the "
                      "endpoint", "W016", severity=WARNING)
+
+
+def _modes_on_the_request_path(ctx: Context) -> Iterator[Finding]:
+    """The LLM gateway moves OpenClaw to its fallback model (from DEGRADED on) and takes its
+    tools away (MAINTENANCE); without it those modes stop units only."""
+    listed = ctx.get("degradation", "modes")
+    if not isinstance(listed, list) or not _written(ctx, ("degradation", "modes")):
+        return
+    names = {n for item in listed for n in (item if isinstance(item, dict) else [item])
+             if isinstance(n, str)}
+    gateway = ctx.get("llm_gateway", "enabled")
+    changed = sorted(names & {"DEGRADED", "MINIMAL", "MAINTENANCE"})
+    if changed and not gateway:
+        yield ctx.at(("degradation", "modes"), f"{', '.join(changed)} only stop units "
+                     "without the LLM gateway, which applies the rest of a mode on the request "
+                     "path (OpenClaw's fallback model; no tools in MAINTENANCE)",
+                     "W016", severity=WARNING)
+        return
+    providers = ctx.get("routing", "providers") or []
+    failover = ctx.get("routing", "failover") or {}
+    chained = isinstance(failover, dict) and any(
+        failover.get(k, True) for k in ("on_error", "on_timeout", "on_rate_limit"))
+    if changed and (len(providers) < 2 or not chained or ctx.get("routing", "strategy") not in
+                    (None, "priority", "quality_aware")):
+        yield ctx.at(("degradation", "modes"), f"{', '.join(changed)}: OpenClaw keeps its "
+                     "model (a fallback model needs a failover chain of two providers or more, "
+                     "routing.strategy priority or quality_aware)", "W016", severity=WARNING)
 
 
 @rule

@@ -139,13 +139,14 @@ class Gateway:
                     p.kill()
                     p.wait()
 
-    def ask(self, model: str, text: str = "hello", key: str = MASTER_KEY
+    def ask(self, model: str, text: str = "hello", key: str = MASTER_KEY, **extra: Any
             ) -> tuple[int, dict[str, Any], dict[str, str]]:
-        """One chat completion through the proxy: status, body, headers."""
+        """One chat completion through the proxy: status, body, headers. `extra`: more
+        fields of the request (tools, ...)."""
         req = urllib.request.Request(
             f"http://127.0.0.1:{self.port}/v1/chat/completions", method="POST",
             data=json.dumps({"model": model, "messages": [
-                {"role": "user", "content": text}]}).encode(),
+                {"role": "user", "content": text}], **extra}).encode(),
             headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"})
         try:
             with urllib.request.urlopen(req, timeout=60) as r:

@@ -320,3 +320,45 @@ def test_every_request_leaves_a_usage_record_the_budget_check_counts(
     assert r.returncode == 0, r.stderr
     state = (root / "state/budgets.state").read_text().split()
     assert state[:4] == ["primary_daily", "primary", "15", "100"], state
+
+
+def test_the_mode_in_force_moves_openclaw_to_the_fallback_and_takes_tools_away(
+        gateways: Make, providers: tuple[FakeProvider, FakeProvider]) -> None:
+    """The compiled mode policy in the real proxy: root's mode record (mode.sh writes it)
+    decides, request by request, without a restart. DEGRADED and MINIMAL serve OpenClaw's
+    primary model group from its fallback; MAINTENANCE sends no tool definition to any
+    provider; FULL, a missing record and a record naming no mode change nothing."""
+    from pathlib import Path
+
+    from openclaw.compile.plan import MODE_RECORD
+    primary, secondary = providers
+    gw = gateways(config(primary, secondary, threshold=10, extra="""degradation:
+  modes: [FULL: all, DEGRADED: fallback, MINIMAL: core, MAINTENANCE: read-only]
+"""), SECRETS)
+    record = Path(gw.plan.target(MODE_RECORD))
+    record.parent.mkdir(parents=True, exist_ok=True)
+    gw.start()
+    tool = {"type": "function", "function": {"name": "exec", "parameters": {
+        "type": "object", "properties": {"command": {"type": "string"}}}}}
+
+    def served(mode: str | None) -> tuple[str, bool]:
+        if mode is None:
+            record.unlink(missing_ok=True)
+        else:
+            record.write_text(f"{mode} 1767225600\n")
+        before = {p.name: len(p.calls) for p in providers}
+        status, body, _ = gw.ask("primary", f"in {mode}", tools=[tool], tool_choice="auto")
+        assert status == 200, body
+        new = [c for p in providers for c in p.calls[before[p.name]:]]
+        assert len(new) == 1, new
+        return answer(body), "tools" in new[0]["body"] or "tool_choice" in new[0]["body"]
+
+    assert served(None) == ("answer from primary", True)
+    assert served("FULL") == ("answer from primary", True)
+    assert served("DEGRADED") == ("answer from secondary", True)
+    assert served("MINIMAL") == ("answer from secondary", True)
+    assert served("MAINTENANCE") == ("answer from secondary", False)
+    assert served("BOGUS") == ("answer from primary", True)
+    # The fallback's own group is not moved anywhere.
+    record.write_text("DEGRADED 1767225600\n")
+    assert answer(gw.ask("secondary", "direct")[1]) == "answer from secondary"

@@ -82,7 +82,8 @@ def host(tmp_path_factory: pytest.TempPathFactory
         # The provider listens on loopback inside the host's own network namespace.
         provider = subprocess.Popen(
             ["ip", "netns", "exec", node.netns, sys.executable,
-             str(FAKE / "provider.py"), "primary", str(PROVIDER_PORT)],
+             str(FAKE / "provider.py"), "primary", str(PROVIDER_PORT), "200",
+             str(workdir / "provider.log")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             yield node, key, config(workdir / "openclaw.yaml"), inventory
@@ -169,6 +170,22 @@ def test_bootstrap_installs_and_runs_the_gateway(host: tuple[Container, Path, Pa
     outcomes = sorted(line.split("\t")[6] for line in records.splitlines())
     assert outcomes == ["cached", "ok"], records
     assert sh("runuser -u milkbot -- cat /opt/openclaw/usage/usage-*.tsv") == records
+    # The mode in force reaches the request path: the health check's word (written here as
+    # the agent's account) goes through root's path unit and mode.sh into the record, which
+    # the proxy reads under its sandbox before each request: MAINTENANCE offers no tools.
+    provider_log = cfg.parent / "provider.log"
+    with_tools = ask.replace('"hi"}]', '"tool?"}], "tools": [{"type": "function", '
+                             '"function": {"name": "exec", "parameters": {}}}]')
+    for mode, tools in (("MAINTENANCE", False), ("FULL", True)):
+        sh(f"runuser -u milkbot -- sh -c 'echo {mode} > /opt/openclaw/state/mode'")
+        for _ in range(100):
+            if sh("cut -d ' ' -f 1 /var/lib/openclaw/mode 2>/dev/null").strip() == mode:
+                break
+            time.sleep(0.2)
+        assert sh("stat -c '%a %U' /var/lib/openclaw/mode").strip() == "644 root"
+        assert sh(with_tools.replace("tool?", f"tool in {mode}")) == "200"
+        last = json.loads(provider_log.read_text().splitlines()[-1])
+        assert last["tools"] is tools, (mode, last)
     assert sh("redis-cli -s /opt/openclaw/redis/redis.sock --scan --pattern "
               "'openclaw:*' | wc -l").strip() != "0"
     # Another local user, the agent's account included, reaches neither the socket nor the
@@ -235,6 +252,8 @@ def test_turning_the_gateway_off_stops_it_and_its_redis(
                        "/etc/systemd/system/openclaw-redis.service",
                        "/opt/openclaw/config/llm-gateway.env",
                        "/opt/openclaw/config/llm-gateway.yaml",
+                       "/opt/openclaw/config/mode-policy.json",
+                       "/opt/openclaw/config/openclaw_mode.py",
                        "/opt/openclaw/config/openclaw_usage.py",
                        "/opt/openclaw/config/redis-state.conf",
                        "/opt/openclaw/config/redis.conf",

@@ -268,6 +268,11 @@ def litellm_loads(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         (REPO / "templates/scripts/openclaw_usage.py").read_bytes())
     (folder / "usage").mkdir()
     (folder / "usage.json").write_text(json.dumps({"dir": str(folder / "usage")}))
+    # And the mode policy's.
+    (folder / "openclaw_mode.py").write_bytes(
+        (REPO / "templates/scripts/openclaw_mode.py").read_bytes())
+    (folder / "mode-policy.json").write_text(json.dumps({
+        "record": str(folder / "mode"), "modes": {"FULL": {}}}))
     count = 0
 
     def load(content: bytes) -> str:

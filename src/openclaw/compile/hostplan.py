@@ -230,6 +230,11 @@ def compile_host(cfg: Config, host: Host, cache: Cache | None = None) -> HostPla
             grp=gw.user)
         add(f"{paths.config}/usage.json", once(("usage", inside.root), lambda: documents.dumps(
             llm_gateway.usage_settings(cfg, inside.usage))), 0o640, grp=gw.user)
+        add(f"{paths.config}/openclaw_mode.py", _static("openclaw_mode.py"), 0o640,
+            grp=gw.user)
+        add(f"{paths.config}/mode-policy.json", once(("mode-policy", ctx["mode_record"]),
+            lambda: documents.dumps(llm_gateway.mode_policy(cfg, ctx["mode_record"]))),
+            0o640, grp=gw.user)
         unit("openclaw-llm-gateway.service", "openclaw-llm-gateway.service.j2",
              hardening=hardening("read_only" if level == "none" else level,
                                  (inside.llm_home, inside.usage)),

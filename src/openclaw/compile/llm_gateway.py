@@ -23,12 +23,27 @@ TOKEN_PRICE = 1.0
 # The custom callback (config/openclaw_usage.py) that writes the usage records.
 USAGE_CALLBACK = "openclaw_usage.recorder"
 USAGE_KEEP_DAYS = 62  # the longest budget period (a month), twice
+# The custom callback (config/openclaw_mode.py) that applies the degradation mode in force.
+MODE_CALLBACK = "openclaw_mode.policy"
 
 
 def usage_settings(cfg: Config, directory: str) -> dict[str, Any]:
     """config/usage.json: where the records go, and each priced provider's prices."""
     return {"dir": directory, "keep_days": USAGE_KEEP_DAYS,
             "prices": {p.name: list(p.price) for p in cfg.routing.providers if p.price}}
+
+
+def mode_policy(cfg: Config, record: str) -> dict[str, Any]:
+    """config/mode-policy.json: what each degradation mode changes on the request path. From
+    DEGRADED on, OpenClaw's primary model group is served by its first fallback (none
+    without a failover chain); MAINTENANCE ("read-only") offers the model no tools."""
+    fallbacks = _fallbacks(cfg)
+    reroute = {g: chain[0] for g, chain in fallbacks[0].items()} if fallbacks else {}
+    return {"record": record, "modes": {
+        "FULL": {"reroute": {}, "tools": True},
+        "DEGRADED": {"reroute": reroute, "tools": True},
+        "MINIMAL": {"reroute": reroute, "tools": True},
+        "MAINTENANCE": {"reroute": reroute, "tools": False}}}
 
 
 def groups(cfg: Config) -> list[tuple[str, tuple[Provider, ...]]]:
@@ -196,8 +211,9 @@ def litellm_config(cfg: Config, root: str | None = None) -> dict[str, Any]:
     if uses_redis(cfg):  # cooldowns and budget counters outlive a restart; never evicted
         router.update(redis_url=redis_url(root or cfg.service.root, "redis-state"))
     settings: dict[str, Any] = {"drop_params": True, **_cache(cfg, root or cfg.service.root),
-                                # one usage record per request, for the budget check
-                                "callbacks": [USAGE_CALLBACK]}
+                                # one usage record per request, for the budget check;
+                                # the degradation mode applied before each request
+                                "callbacks": [USAGE_CALLBACK, MODE_CALLBACK]}
     general: dict[str, Any] = {}
     if gw.master_key_env:
         general["master_key"] = f"os.environ/{gw.master_key_env}"

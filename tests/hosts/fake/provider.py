@@ -38,6 +38,7 @@ class FakeProvider:
                     with open(fake.log, "a") as fh:
                         fh.write(json.dumps({"path": self.path, "model": body.get("model"),
                                              "stream": bool(body.get("stream")),
+                                             "tools": bool(body.get("tools")),
                                              "status": fake.status}) + "\n")
                 if fake.status == 200 and body.get("stream"):
                     self._stream(body)

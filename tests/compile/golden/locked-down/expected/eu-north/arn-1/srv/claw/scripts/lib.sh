@@ -22,12 +22,12 @@ load_conf() {
   . "$1"
 }
 
-# write_atomic FILE: standard input to FILE through a temp file in the same directory and a
-# rename, so readers never see a half-written file.
+# write_atomic FILE [MODE]: standard input to FILE (mode MODE, default 0640) through a temp
+# file in the same directory and a rename, so readers never see a half-written file.
 write_atomic() {
   local tmp
   tmp=$(mktemp "$1.XXXXXX") || return 1
-  if cat >"$tmp" && chmod 0640 "$tmp" && mv -f "$tmp" "$1"; then
+  if cat >"$tmp" && chmod "${2:-0640}" "$tmp" && mv -f "$tmp" "$1"; then
     return 0
   fi
   rm -f "$tmp"

@@ -3,7 +3,8 @@
 # openclaw-mode.path starts when the health check writes a new state/mode. Parameters:
 # ../config/mode.conf. DEGRADED stops the dashboard, the autoscaler and the workers it added;
 # MINIMAL and MAINTENANCE every worker too (the gateway, the LLM gateway and the checks run
-# in every mode); FULL starts again what the config runs.
+# in every mode); FULL starts again what the config runs. What a mode changes on the request
+# path (fallback model, no tools) the LLM gateway reads from the record written here.
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -41,7 +42,8 @@ if [ "$mode" != FULL ]; then
 fi
 [ "${#stop[@]}" -eq 0 ] || systemctl stop "${stop[@]}" || log "could not stop: ${stop[*]}"
 [ "${#start[@]}" -eq 0 ] || systemctl start "${start[@]}" || log "could not start: ${start[*]}"
-printf '%s %s\n' "$mode" "$(now)" | write_atomic "$MODE_RECORD" ||
+# World-readable: the LLM gateway's account reads it before each request (openclaw_mode.py).
+printf '%s %s\n' "$mode" "$(now)" | write_atomic "$MODE_RECORD" 0644 ||
   log "cannot record the mode in $MODE_RECORD"
 log "mode ${previous:-FULL} -> $mode: stopped ${stop[*]:-nothing}; started ${start[*]:-nothing}"
 exit 0
