@@ -150,6 +150,24 @@ def test_breaker_skips_the_primary_for_the_cooldown(
     assert primary.completions == 2 * 3 + 1
 
 
+def test_a_success_resets_the_count_of_failures(
+        gateways: Make, providers: tuple[FakeProvider, FakeProvider]) -> None:
+    """failure_threshold counts failures in a row, as the report's breaker does: LiteLLM
+    alone counts them in its window, so fail, succeed, fail, succeed, fail cooled a healthy
+    primary down; the compiled policy callback resets the count on each answer."""
+    import time
+    primary, secondary = providers
+    gw = gateways(config(primary, secondary, threshold=3), SECRETS)
+    gw.start()
+    for status in (500, 200, 500, 200, 500):
+        primary.status = status
+        assert gw.ask("primary")[0] == 200
+        time.sleep(1)  # the success callback runs after the answer
+    primary.status = 200
+    status, body, _ = gw.ask("primary")
+    assert status == 200 and answer(body) == "answer from primary"
+
+
 def test_identical_request_is_served_from_redis(
         gateways: Make, providers: tuple[FakeProvider, FakeProvider]) -> None:
     primary, secondary = providers

@@ -33,7 +33,7 @@ CHANGES: dict[str, tuple[list[tuple[str, str]], set[str]]] = {
          "config/redis-state.conf", "/etc/systemd/system/openclaw-redis-state.service",
          "redis-state/",
          "config/openclaw_usage.py", "config/usage.json", "usage/",
-         "config/openclaw_mode.py", "config/mode-policy.json",
+         "config/openclaw_policy.py", "config/policy.json",
          "/etc/systemd/system/openclaw-llm-gateway.service",
          "/etc/systemd/system/openclaw-redis.service", "llm-gateway/", "llm-gateway/home/",
          "redis/"}),

@@ -74,6 +74,8 @@ def test_install_writes_every_file_atomically_with_final_modes(tmp_path: Path) -
     gen = root / "var/lib/openclaw/generations"
     assert (gen / "current").read_text() == "1\n"
     assert stat.S_IMODE(os.stat(gen).st_mode) == 0o700
+    # Its parent holds the mode record the LLM gateway's account reads: traversable.
+    assert stat.S_IMODE(os.stat(gen.parent).st_mode) == 0o755
     manifest = (gen / "1/manifest").read_text().splitlines()
     assert sorted(line.split("\t")[1] for line in manifest) == ["0", "0", "0"]
     assert "STEP\tgeneration 1" in r.stdout

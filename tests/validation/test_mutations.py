@@ -269,9 +269,9 @@ def litellm_loads(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     (folder / "usage").mkdir()
     (folder / "usage.json").write_text(json.dumps({"dir": str(folder / "usage")}))
     # And the mode policy's.
-    (folder / "openclaw_mode.py").write_bytes(
-        (REPO / "templates/scripts/openclaw_mode.py").read_bytes())
-    (folder / "mode-policy.json").write_text(json.dumps({
+    (folder / "openclaw_policy.py").write_bytes(
+        (REPO / "templates/scripts/openclaw_policy.py").read_bytes())
+    (folder / "policy.json").write_text(json.dumps({
         "record": str(folder / "mode"), "modes": {"FULL": {}}}))
     count = 0
 

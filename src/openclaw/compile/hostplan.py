@@ -230,10 +230,10 @@ def compile_host(cfg: Config, host: Host, cache: Cache | None = None) -> HostPla
             grp=gw.user)
         add(f"{paths.config}/usage.json", once(("usage", inside.root), lambda: documents.dumps(
             llm_gateway.usage_settings(cfg, inside.usage))), 0o640, grp=gw.user)
-        add(f"{paths.config}/openclaw_mode.py", _static("openclaw_mode.py"), 0o640,
+        add(f"{paths.config}/openclaw_policy.py", _static("openclaw_policy.py"), 0o640,
             grp=gw.user)
-        add(f"{paths.config}/mode-policy.json", once(("mode-policy", ctx["mode_record"]),
-            lambda: documents.dumps(llm_gateway.mode_policy(cfg, ctx["mode_record"]))),
+        add(f"{paths.config}/policy.json", once(("policy", ctx["mode_record"]),
+            lambda: documents.dumps(llm_gateway.policy_settings(cfg, ctx["mode_record"]))),
             0o640, grp=gw.user)
         unit("openclaw-llm-gateway.service", "openclaw-llm-gateway.service.j2",
              hardening=hardening("read_only" if level == "none" else level,

@@ -23,8 +23,9 @@ TOKEN_PRICE = 1.0
 # The custom callback (config/openclaw_usage.py) that writes the usage records.
 USAGE_CALLBACK = "openclaw_usage.recorder"
 USAGE_KEEP_DAYS = 62  # the longest budget period (a month), twice
-# The custom callback (config/openclaw_mode.py) that applies the degradation mode in force.
-MODE_CALLBACK = "openclaw_mode.policy"
+# The custom callback (config/openclaw_policy.py) that applies the degradation mode in force
+# and resets a provider's failure count when it answers.
+POLICY_CALLBACK = "openclaw_policy.policy"
 
 
 def usage_settings(cfg: Config, directory: str) -> dict[str, Any]:
@@ -33,8 +34,8 @@ def usage_settings(cfg: Config, directory: str) -> dict[str, Any]:
             "prices": {p.name: list(p.price) for p in cfg.routing.providers if p.price}}
 
 
-def mode_policy(cfg: Config, record: str) -> dict[str, Any]:
-    """config/mode-policy.json: what each degradation mode changes on the request path. From
+def policy_settings(cfg: Config, record: str) -> dict[str, Any]:
+    """config/policy.json: what each degradation mode changes on the request path. From
     DEGRADED on, OpenClaw's primary model group is served by its first fallback (none
     without a failover chain); MAINTENANCE ("read-only") offers the model no tools."""
     fallbacks = _fallbacks(cfg)
@@ -212,8 +213,8 @@ def litellm_config(cfg: Config, root: str | None = None) -> dict[str, Any]:
         router.update(redis_url=redis_url(root or cfg.service.root, "redis-state"))
     settings: dict[str, Any] = {"drop_params": True, **_cache(cfg, root or cfg.service.root),
                                 # one usage record per request, for the budget check;
-                                # the degradation mode applied before each request
-                                "callbacks": [USAGE_CALLBACK, MODE_CALLBACK]}
+                                # the degradation mode and the breaker's success reset
+                                "callbacks": [USAGE_CALLBACK, POLICY_CALLBACK]}
     general: dict[str, Any] = {}
     if gw.master_key_env:
         general["master_key"] = f"os.environ/{gw.master_key_env}"

@@ -122,7 +122,9 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
         "}",
         # The generation record: what each changed path was before this apply, for rollback.
         f"GEN={_q(plan.target(GENERATIONS))}",
-        "mkdir -p \"$GEN\" && chmod 0700 \"$GEN\"",
+        # Generations hold copies of the .env: root only. Their parent holds root's record of
+        # the degradation mode, which the LLM gateway's account reads (openclaw_policy.py).
+        "mkdir -p \"$GEN\" && chmod 0700 \"$GEN\" && chmod 0755 \"${GEN%/*}\"",
         "G=$(( $(cat \"$GEN/current\" 2>/dev/null || echo 0) + 1 ))",
         # An apply cut short before it recorded its generation left what it saved under
         # the same number: kept, so a rollback still finds what the files were before it.

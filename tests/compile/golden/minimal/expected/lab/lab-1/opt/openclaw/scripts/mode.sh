@@ -42,7 +42,7 @@ if [ "$mode" != FULL ]; then
 fi
 [ "${#stop[@]}" -eq 0 ] || systemctl stop "${stop[@]}" || log "could not stop: ${stop[*]}"
 [ "${#start[@]}" -eq 0 ] || systemctl start "${start[@]}" || log "could not start: ${start[*]}"
-# World-readable: the LLM gateway's account reads it before each request (openclaw_mode.py).
+# World-readable: the LLM gateway's account reads it before each request (openclaw_policy.py).
 printf '%s %s\n' "$mode" "$(now)" | write_atomic "$MODE_RECORD" 0644 ||
   log "cannot record the mode in $MODE_RECORD"
 log "mode ${previous:-FULL} -> $mode: stopped ${stop[*]:-nothing}; started ${start[*]:-nothing}"
