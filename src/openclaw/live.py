@@ -327,7 +327,15 @@ def without_regions(cfg: Config, gone: set[str]) -> Config:
 
 
 def failover_only(c: HostChanges, note: str) -> HostChanges:
-    """A host outside the run's scope: of its plan, only failover.json changes."""
+    """A host outside the run's scope: of its plan, only failover.json changes. A host not
+    bootstrapped yet (no service account, no config directory) is left alone: its own
+    bootstrap writes the whole file."""
+    if c.accounts or any(d.action == "create" and d.path.endswith("/config")
+                         for d in c.directories):
+        return replace(c, files=(), directories=(), accounts=(), units=(),
+                       daemon_reload=False, runtime="", retire_accounts=(), pending=(),
+                       notes=(*c.notes, "not bootstrapped yet: its own bootstrap writes "
+                              "failover.json"))
     return replace(c, files=tuple(f for f in c.files if f.path.endswith(FAILOVER)),
                    directories=(), accounts=(), units=(), daemon_reload=False, runtime="",
                    notes=(*c.notes, note))

@@ -252,9 +252,9 @@ def test_turning_the_gateway_off_stops_it_and_its_redis(
                        "/etc/systemd/system/openclaw-redis.service",
                        "/opt/openclaw/config/llm-gateway.env",
                        "/opt/openclaw/config/llm-gateway.yaml",
-                       "/opt/openclaw/config/policy.json",
                        "/opt/openclaw/config/openclaw_policy.py",
                        "/opt/openclaw/config/openclaw_usage.py",
+                       "/opt/openclaw/config/policy.json",
                        "/opt/openclaw/config/redis-state.conf",
                        "/opt/openclaw/config/redis.conf",
                        "/opt/openclaw/config/usage.json"]

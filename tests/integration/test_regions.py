@@ -75,13 +75,21 @@ def test_1_bootstrap_a_secondary_region(fleet: Fleet, files: dict[str, Path]) ->
     r = run(fleet, files, "apply", "--yes", config="one", inv="inv_a")
     assert r.returncode == 0, r.stdout + r.stderr
     assert fleet.sh(1, "id milkbot 2>&1; ls /opt 2>&1").count("no such user") == 1
+    # The first region of a two-region fleet while the other is still bare: it succeeds
+    # and names the peers its bootstrap leaves to their own (no chown to a missing group).
+    r = run(fleet, files, "bootstrap", "--region", "alpha", "--yes", "--format", "text")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.count("not bootstrapped yet: its own bootstrap writes failover.json") \
+        == 2, r.stdout
+    assert fleet.sh(1, "id milkbot 2>&1; ls /opt 2>&1").count("no such user") == 1
+    doc = json.loads(fleet.sh(0, "cat /opt/openclaw/config/failover.json"))
+    assert [x["name"] for x in doc["failover_regions"]] == ["beta"]
 
     r = run(fleet, files, "bootstrap", "--region", "beta", "--yes", "--format", "text")
     assert r.returncode == 0, r.stdout + r.stderr
     plan = r.stdout.split("REGION")[0]
     assert "beta / node2" in plan and "+ user milkbot" in plan
-    assert "note: bootstrap updates failover.json only here" in plan
-    assert re.search(r"bootstrap: 3 changed, 0 unchanged, 0 failed", r.stdout)
+    assert re.search(r"bootstrap: 2 changed, 1 unchanged, 0 failed", r.stdout)
     for i in range(3):
         doc = json.loads(fleet.sh(i, "cat /opt/openclaw/config/failover.json"))
         regions = {doc["region"]["name"], *(x["name"] for x in doc["failover_regions"])}

@@ -30,3 +30,22 @@ def test_the_canary_goes_alone_then_batches(size: str, expected: list[list[str]]
 ])
 def test_gate_verdicts(output: str, expected: tuple[str, str]) -> None:
     assert verdict(output) == expected
+
+
+def test_a_peer_not_bootstrapped_yet_is_left_to_its_own_bootstrap() -> None:
+    """Bootstrapping the first region of a new fleet: the other region's bare hosts get no
+    failover.json (its group does not exist yet), only a note; bootstrapped peers get it."""
+    from openclaw.live import failover_only
+    from openclaw.sync.changes import FileChange, HostChanges
+    failover = FileChange("/opt/openclaw/config/failover.json", "create")
+    other = FileChange("/opt/openclaw/config/host.conf", "create")
+    bare = HostChanges("node2", "beta", files=(failover, other), accounts=("group milkbot",),
+                       directories=(FileChange("/opt/openclaw/config", "create"),))
+    shaped = failover_only(bare, "bootstrap updates failover.json only here")
+    assert not shaped.changed and shaped.notes == (
+        "not bootstrapped yet: its own bootstrap writes failover.json",)
+    ready = HostChanges("node1", "alpha", files=(
+        FileChange("/opt/openclaw/config/failover.json", "update"), other))
+    shaped = failover_only(ready, "bootstrap updates failover.json only here")
+    assert [f.path for f in shaped.files] == ["/opt/openclaw/config/failover.json"]
+    assert shaped.changed and shaped.notes == ("bootstrap updates failover.json only here",)
