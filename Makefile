@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 
 # System tools the tests run for real: shellcheck, systemd-analyze, and for the real-host tests
 # systemd-nspawn, mmdebstrap (the container root, cached in /var/cache/openclaw-test), ssh and
-# ip. Installed once; a re-run finds them and skips apt entirely.
+# ip; BIND and dig for the DNS tests (named is started by the tests, on loopback only). Installed once; a re-run finds them and skips apt entirely.
 system-deps:
 	@missing=""; \
 	command -v shellcheck >/dev/null || missing="$$missing shellcheck"; \
@@ -30,6 +30,8 @@ system-deps:
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v npm >/dev/null || missing="$$missing npm"; \
+	[ -x /usr/sbin/named ] || missing="$$missing bind9"; \
+	command -v dig >/dev/null || missing="$$missing bind9-dnsutils"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \

@@ -114,6 +114,8 @@ ENVNAME = {"type": "string", "pattern": r"^[A-Z_][A-Z0-9_]*$",
 # Paths are written into units unquoted (WorkingDirectory=, ReadWritePaths=, Environment=):
 # the characters that need no quoting or specifier escaping anywhere.
 PATH_CHARS = r"[A-Za-z0-9._+@/-]"
+GEO_RE = r"^(AF|AN|AS|EU|NA|OC|SA)(-[A-Z]{2}(-[A-Z0-9]{1,3})?)?$"
+ZONE_RE = r"^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+$"
 ABSPATH = {"type": "string", "pattern": rf"^/{PATH_CHARS}*$", "maxLength": 1024,
            "x-hint": "an absolute path of letters, digits and . _ + @ - /"}
 PORT = {"type": "integer", "minimum": 1, "maximum": 65535}
@@ -611,7 +613,33 @@ PROPS: J = {
                         "failover_to": d({"type": "array", "items": NAME},
                                          "Failover peers in order (default: the other "
                                          "regions by weight)."),
+                        "geos": d({"type": "array", "maxItems": 64, "items": {
+                                      "type": "string", "pattern": GEO_RE,
+                                      "x-hint": "an octoDNS geo code such as NA, EU-DE "
+                                                "or NA-US-CA"}},
+                                  "Where this region's clients are (octoDNS geo codes): "
+                                  "with latency_routing, DNS answers them with this "
+                                  "region's hosts."),
                     }, required=["name", "weight"])},
+        "dns": obj({
+            "zone": d({"type": "string", "maxLength": 253, "pattern": ZONE_RE,
+                       "x-hint": "a zone name ending in a dot, such as example.com."},
+                      "The DNS zone the fleet's name lives in."),
+            "name": d({"type": "string", "maxLength": 63,
+                       "pattern": r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$",
+                       "x-hint": "one label of lowercase letters, digits and '-'"},
+                      "The record's name in the zone: clients resolve NAME.ZONE."),
+            "ttl": d(u("duration", 1, DAY), "TTL of the published records.", "60s"),
+            "provider": d({"type": "object", "required": ["class"], "maxProperties": 64,
+                           "properties": {"class": {
+                               "type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_.]*$",
+                               "x-hint": "a Python class path such as "
+                                         "octodns_route53.Route53Provider"}},
+                           "additionalProperties": {"type": ["string", "number", "boolean"]}},
+                          "The octoDNS provider that holds the zone, as octoDNS configures "
+                          "it: `class` and its parameters; secrets as env/NAME (read from "
+                          "the controller's environment, never written)."),
+        }, required=["zone", "name", "provider"]),
         "failover": kvlist("region_failover", "Cross-region failover."),
         "latency_routing": d({"type": "string"}, "How clients reach the nearest region.",
                              "geoDNS"),
@@ -646,6 +674,11 @@ def openclaw_schema() -> J:
 
 
 HOST = obj({
+    "public_address": d({"type": "string", "maxLength": 45,
+                         "pattern": r"^[0-9A-Fa-f.:]+$",
+                         "x-hint": "an IPv4 or IPv6 address"},
+                        "The address clients reach this host at, published in DNS "
+                        "(deployment.dns); default: ssh_host when it is an address."),
     "ssh_host": d({"type": "string", "maxLength": 253,
                    "pattern": r"^(?:@local|[A-Za-z0-9_\[][A-Za-z0-9_.:%\[\]-]*)$",
                    "x-hint": "a host name or address, or @local"},

@@ -464,3 +464,49 @@ def diff(config: str, inventory: str | None, base: str | None, head: str | None,
         sys.exit(1)
     sys.stdout.write(render(fmt, report))
     sys.exit(2 if report.differs else 0)
+
+
+@main.group()
+def dns() -> None:
+    """The fleet's name in DNS (deployment.dns), through octoDNS and the operator's own
+    provider: the hosts of every region in service (weight above 0), weighted by region, with
+    geo rules per region when latency_routing is on and the provider supports dynamic records.
+    Only deployment.dns.name is read or changed in the zone."""
+
+
+def _dns(config: str, inventory: str | None, fmt: str, apply: bool) -> int:
+    from openclaw.compile.dns import unpublished
+    from openclaw.sync import dns as dns_sync
+    project = load_all(config, inventory)
+    missing = unpublished(project.inventory)
+    if missing:
+        click.echo(f"note: not in DNS (no public_address, and ssh_host is not an address): "
+                   f"{', '.join(missing)}", err=True)
+    changes = dns_sync.sync(project.config, project.inventory, apply=apply)
+    render = dns_sync.render_json if fmt == "json" else dns_sync.render_text
+    sys.stdout.write(render(changes, apply))
+    return len(changes)
+
+
+@dns.command(name="plan")
+@config_options
+@format_option("text", "json")
+@guarded
+def dns_plan(config: str, inventory: str | None, fmt: str) -> None:
+    """What `dns apply` would change at the provider. Exit 0 in sync, 2 changes, 1 error.
+
+    \b
+      openclaw dns plan -i inventory/production.yaml
+    """
+    sys.exit(2 if _dns(config, inventory, fmt, apply=False) else 0)
+
+
+@dns.command(name="apply")
+@config_options
+@format_option("text", "json")
+@guarded
+def dns_apply(config: str, inventory: str | None, fmt: str) -> None:
+    """Make the provider's records for deployment.dns.name what the config and inventory
+    say. Exit 0 done (or nothing to do), 1 error."""
+    _dns(config, inventory, fmt, apply=True)
+    sys.exit(0)

@@ -21,6 +21,7 @@ class Host:
     ssh_host_key_checking: str
     sudo: bool
     root: str  # "/" for a real host; a directory for a sandbox host
+    public_address: str = ""  # published in DNS (deployment.dns)
 
     @property
     def local(self) -> bool:
@@ -61,7 +62,8 @@ def build(data: dict[str, Any], file: str, region_order: list[str]) -> Inventory
                 ssh_port=int(h.get("ssh_port", 22)), ssh_user=h.get("ssh_user"),
                 ssh_key=h.get("ssh_key"), ssh_known_hosts=h.get("ssh_known_hosts"),
                 ssh_host_key_checking=h.get("ssh_host_key_checking", "accept-new"),
-                sudo=bool(h.get("sudo", False)), root=root))
+                sudo=bool(h.get("sudo", False)), root=root,
+                public_address=h.get("public_address", "")))
     order = {r: i for i, r in enumerate(region_order)}
     hosts.sort(key=lambda h: (order.get(h.region, len(order)), h.region, h.name))
     return Inventory(file, tuple(hosts))

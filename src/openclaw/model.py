@@ -285,6 +285,16 @@ class Region:
     name: str
     weight: float
     failover_to: tuple[str, ...]
+    geos: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Dns:
+    """deployment.dns: where the fleet's name is published (through octoDNS)."""
+    zone: str
+    name: str
+    ttl: int
+    provider: tuple[tuple[str, str | float | bool], ...]  # octoDNS's provider config
 
 
 @dataclass(frozen=True)
@@ -296,6 +306,7 @@ class Deployment:
     latency_routing: str
     batch_size: str
     health_timeout: float
+    dns: Dns | None = None
 
     def region(self, name: str) -> Region:
         return next(r for r in self.regions if r.name == name)
@@ -496,10 +507,14 @@ def build(d: dict[str, Any]) -> Config:
                         queue["depth_query"], units.duration(queue["check_interval"]),
                         queue.get("lock_redis_url_env")),
         deployment=Deployment(
-            tuple(Region(r["name"], float(r["weight"]), _s(r.get("failover_to")))
+            tuple(Region(r["name"], float(r["weight"]), _s(r.get("failover_to")),
+                         _s(r.get("geos")))
                   for r in dep.get("regions") or ()),
             dep["failover"]["automatic"], units.duration(dep["failover"]["rpo"]),
             units.duration(dep["failover"]["rto"]), dep["latency_routing"],
             str(dep["rollout"]["batch_size"]),
-            units.duration(dep["rollout"]["health_timeout"])),
+            units.duration(dep["rollout"]["health_timeout"]),
+            Dns(dep["dns"]["zone"], dep["dns"]["name"], int(units.duration(dep["dns"]["ttl"])),
+                tuple(sorted(dep["dns"]["provider"].items())))
+            if (dep.get("dns") or {}).get("zone") else None),
     )

@@ -488,9 +488,12 @@ def redis_port_unused(ctx: Context) -> Iterator[Finding]:
 @rule
 def no_secret_literals(ctx: Context) -> Iterator[Finding]:
     for path, value in scan(ctx.doc.data):
+        how = ("write env/NAME instead: octoDNS reads it from the controller's environment"
+               if tuple(path[:3]) == ("deployment", "dns", "provider") else
+               "add a key under secrets.env with its source ({env: VAR} or {file: PATH}) and "
+               "refer to that key")
         yield ctx.doc.finding(path, "this looks like a secret value; openclaw.yaml must not "
-                              "hold secrets: add a key under secrets.env with its source "
-                              "({env: VAR} or {file: PATH}) and refer to that key", "R016",
+                              f"hold secrets: {how}", "R016",
                               key=bool(path) and path[-1] == value)
 
 
@@ -685,8 +688,6 @@ NO_EFFECT: tuple[tuple[tuple[str, ...], tuple[str, ...], str], ...] = (
     (("deployment", "failover"), ("automatic", "rto"),
      "written to failover.json, which nothing on the hosts acts on: cross-region failover "
      "is not built yet (rpo is the backup interval)"),
-    (("deployment",), ("latency_routing",),
-     "written to failover.json only: DNS and latency routing are not managed"),
 )
 
 
@@ -712,11 +713,7 @@ def no_effect(ctx: Context) -> Iterator[Finding]:
                      "(routing.providers[].threshold): providers are tried in order; nothing "
                      "grades requests by complexity (the value reaches failover.json only)",
                      "W016", severity=WARNING)
-    regions = ctx.get("deployment", "regions") or []
-    if len(regions) > 1:
-        yield ctx.at(("deployment", "regions", 0, "weight"), "no effect on the host "
-                     "(deployment.regions[].weight): written to failover.json only; traffic "
-                     "between regions is not weighted by openclaw", "W016", severity=WARNING)
+    yield from _dns_keys(ctx)
     if ctx.get("secrets", "audit", "log_access") and "auditd" not in (
             ctx.get("service", "packages") or []):
         yield ctx.at(("secrets", "audit", "log_access"), "the audit rules are written, but "
@@ -744,6 +741,27 @@ def no_effect(ctx: Context) -> Iterator[Finding]:
                      "OpenClaw sends spans only with its diagnostics.otel settings and the LLM "
                      "gateway's virtualenv has no OTLP exporter, so no trace reaches the "
                      "endpoint", "W016", severity=WARNING)
+
+
+def _dns_keys(ctx: Context) -> Iterator[Finding]:
+    """Region weights and latency_routing mean something through deployment.dns only."""
+    regions = [r for r in ctx.get("deployment", "regions") or [] if isinstance(r, dict)]
+    dns = ctx.get("deployment", "dns", "zone")
+    if len(regions) > 1 and not dns:
+        yield ctx.at(("deployment", "regions", 0, "weight"), "no effect without "
+                     "deployment.dns (deployment.regions[].weight): written to failover.json "
+                     "only; `openclaw dns` publishes the weights when it is set", "W016",
+                     severity=WARNING)
+    if not _written(ctx, ("deployment", "latency_routing")):
+        return
+    if not dns:
+        yield ctx.at(("deployment", "latency_routing"), "no effect without deployment.dns "
+                     "(deployment.latency_routing): written to failover.json only", "W016",
+                     severity=WARNING)
+    elif not any(r.get("geos") for r in regions):
+        yield ctx.at(("deployment", "latency_routing"), "no effect: no region has geos, so "
+                     "every client gets the answer weighted by region", "W016",
+                     severity=WARNING)
 
 
 def _modes_on_the_request_path(ctx: Context) -> Iterator[Finding]:

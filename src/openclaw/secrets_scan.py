@@ -37,10 +37,15 @@ _SECRET_KEY = re.compile(
     r"access[_-]?key|client[_-]?secret|bot[_-]?token|auth)$")
 
 
+# octoDNS's reference to a secret in the controller's environment (deployment.dns.provider).
+_ENV_REFERENCE = re.compile(r"env/[A-Z_][A-Z0-9_]*")
+
+
 def looks_secret(key: str | None, value: str) -> bool:
     if any(p.search(value) for p in _VALUE_PATTERNS) or _aws_secret(value):
         return True
-    return bool(key and _SECRET_KEY.match(key) and value.strip())
+    return bool(key and _SECRET_KEY.match(key) and value.strip()
+                and not _ENV_REFERENCE.fullmatch(value.strip()))
 
 
 def scan(data: Any, path: PathT = ()) -> Iterator[tuple[PathT, str]]:

@@ -1,0 +1,182 @@
+"""`openclaw dns plan|apply` against a real authoritative server: BIND on loopback, changed
+through octoDNS's RFC 2136 provider with a TSIG key, read back with dig."""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+OPENCLAW = str(Path(sys.executable).parent / "openclaw")
+SECRET = base64.b64encode(b"canary-tsig-Vb7Kq2-0123456789abcdef").decode()
+ZONE = """$TTL 300
+@    IN SOA ns.example.test. admin.example.test. 1 3600 600 86400 300
+@    IN NS  ns.example.test.
+ns   IN A   127.0.0.1
+www  IN A   192.0.2.80
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def dig(port: int, name: str, kind: str = "A") -> list[str]:
+    out = subprocess.run(["dig", "@127.0.0.1", "-p", str(port), "+short", "+norecurse",
+                          "+time=2", "+tries=3", name, kind], capture_output=True, text=True,
+                         timeout=30, check=True).stdout
+    return sorted(out.split())
+
+
+@pytest.fixture
+def bind(tmp_path: Path) -> Iterator[int]:
+    named = shutil.which("named") or "/usr/sbin/named"
+    if not os.path.exists(named):
+        pytest.fail("no named: the DNS tests need bind9 (make test installs it)")
+    port = free_port()
+    d = tmp_path / "bind"
+    d.mkdir()
+    (d / "example.test.zone").write_text(ZONE)
+    (d / "named.conf").write_text(f"""options {{
+  directory "{d}";
+  pid-file "{d}/named.pid";
+  session-keyfile "{d}/session.key";
+  managed-keys-directory "{d}";
+  listen-on port {port} {{ 127.0.0.1; }};
+  listen-on-v6 {{ none; }};
+  recursion no;
+  dnssec-validation no;
+  allow-query {{ 127.0.0.1; }};
+}};
+controls {{ }};
+key "openclaw" {{ algorithm hmac-sha256; secret "{SECRET}"; }};
+zone "example.test" {{
+  type primary;
+  file "{d}/example.test.zone";
+  allow-update {{ key "openclaw"; }};
+  allow-transfer {{ key "openclaw"; }};
+}};
+""")
+    log = (d / "named.log").open("w")
+    proc = subprocess.Popen([named, "-g", "-c", str(d / "named.conf")], stdout=log,
+                            stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            r = subprocess.run(["dig", "@127.0.0.1", "-p", str(port), "+short", "+time=1",
+                                "+tries=1", "example.test", "SOA"], capture_output=True,
+                               text=True, timeout=10)
+            if r.stdout.strip():
+                break
+            assert proc.poll() is None and time.monotonic() < deadline, \
+                (d / "named.log").read_text()[-2000:]
+            time.sleep(0.2)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        log.close()
+
+
+def project(tmp_path: Path, port: int, weights: tuple[str, str] = ("0.75", "0.25"),
+            secret_env: str = "OPENCLAW_TEST_TSIG") -> tuple[Path, Path]:
+    config = tmp_path / "openclaw.yaml"
+    config.write_text(f"""version: 1
+deployment:
+  regions:
+    - name: alpha
+      weight: {weights[0]}
+      geos: [NA]
+    - name: beta
+      weight: {weights[1]}
+  latency_routing: geoDNS
+  dns:
+    zone: example.test.
+    name: agents
+    ttl: 60s
+    provider:
+      class: octodns_bind.Rfc2136Provider
+      host: 127.0.0.1
+      port: {port}
+      key_name: openclaw
+      key_secret: env/{secret_env}
+      key_algorithm: hmac-sha256
+      # BIND has no dynamic records: every host in service is answered
+      strict_supports: false
+""")
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text("""defaults:
+  ssh_host: '@local'
+regions:
+  alpha:
+    hosts:
+      a1: {root: hosts/a1, public_address: 192.0.2.1}
+      a2: {root: hosts/a2, public_address: 192.0.2.2}
+  beta:
+    hosts:
+      b1: {root: hosts/b1, public_address: 192.0.2.11}
+      b2: {root: hosts/b2}
+""")
+    return config, inventory
+
+
+def run(config: Path, inventory: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "OPENCLAW_TEST_TSIG": SECRET}
+    return subprocess.run([OPENCLAW, "dns", *args, "-c", str(config), "-i", str(inventory)],
+                          capture_output=True, text=True, timeout=120, env=env,
+                          cwd=config.parent)
+
+
+def test_plan_apply_and_a_region_out_of_service(bind: int, tmp_path: Path) -> None:
+    port = bind
+    config, inventory = project(tmp_path, port)
+    r = run(config, inventory, "plan")
+    out = r.stdout + r.stderr
+    assert r.returncode == 2, out
+    assert "+ agents.example.test. A" in r.stdout
+    assert "now ttl 60: 192.0.2.1, 192.0.2.11, 192.0.2.2\n" in r.stdout
+    # The weighted, geo-ruled record reaches BIND as its plain values, and says so.
+    assert "note: octoDNS: " in r.stderr and "falling back to simple record" in r.stderr
+    assert "root NS" not in r.stderr
+    assert "not in DNS (no public_address, and ssh_host is not an address): b2" in r.stderr
+    assert dig(port, "agents.example.test") == []  # a plan changes nothing
+
+    r = run(config, inventory, "apply")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert dig(port, "agents.example.test") == ["192.0.2.1", "192.0.2.11", "192.0.2.2"]
+    r = run(config, inventory, "plan")
+    assert r.returncode == 0 and r.stdout == "dns: in sync\n", r.stdout + r.stderr
+
+    # beta out of service (weight 0): its host leaves the answer; the rest of the zone stays.
+    config, inventory = project(tmp_path, port, weights=("1.0", "0"))
+    r = run(config, inventory, "plan", "--format", "json")
+    assert r.returncode == 2 and '"action": "update"' in r.stdout, r.stdout + r.stderr
+    assert run(config, inventory, "apply").returncode == 0
+    assert dig(port, "agents.example.test") == ["192.0.2.1", "192.0.2.2"]
+    assert dig(port, "www.example.test") == ["192.0.2.80"]
+    assert dig(port, "ns.example.test") == ["127.0.0.1"]
+    for r in (run(config, inventory, "plan"), run(config, inventory, "apply")):
+        assert SECRET not in r.stdout + r.stderr
+
+
+def test_a_refused_update_is_exit_1_without_the_key(bind: int, tmp_path: Path) -> None:
+    config, inventory = project(tmp_path, bind, secret_env="OPENCLAW_TEST_WRONG")
+    wrong = base64.b64encode(b"canary-wrong-key-Zp4Lm8-0123456").decode()
+    env = {**os.environ, "OPENCLAW_TEST_WRONG": wrong}
+    r = subprocess.run([OPENCLAW, "dns", "apply", "-c", str(config), "-i", str(inventory)],
+                       capture_output=True, text=True, timeout=120, env=env)
+    out = r.stdout + r.stderr
+    assert r.returncode == 1, out
+    assert out.startswith("error: dns: ") or "\nerror: dns: " in out, out
+    assert "Traceback" not in out and wrong not in out and SECRET not in out
+    assert dig(bind, "agents.example.test") == []
