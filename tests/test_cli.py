@@ -23,7 +23,7 @@ def test_validate_repo_config_prints_only_its_warnings() -> None:
     r = run("validate")
     assert (r.returncode, r.stderr) == (0, "")
     lines = r.stdout.splitlines()
-    assert len(lines) == 28 and all(": warning: " in line for line in lines)
+    assert len(lines) == 29 and all(": warning: " in line for line in lines)
 
 
 def test_both_entry_points_and_version() -> None:

@@ -482,7 +482,7 @@ def _dns(config: str, inventory: str | None, fmt: str, apply: bool) -> int:
     if missing:
         click.echo(f"note: not in DNS (no public_address, and ssh_host is not an address): "
                    f"{', '.join(missing)}", err=True)
-    changes = dns_sync.sync(project.config, project.inventory, apply=apply)
+    changes, _ = dns_sync.sync(project.config, project.inventory, apply=apply)
     render = dns_sync.render_json if fmt == "json" else dns_sync.render_text
     sys.stdout.write(render(changes, apply))
     return len(changes)
@@ -509,4 +509,47 @@ def dns_apply(config: str, inventory: str | None, fmt: str) -> None:
     """Make the provider's records for deployment.dns.name what the config and inventory
     say. Exit 0 done (or nothing to do), 1 error."""
     _dns(config, inventory, fmt, apply=True)
+    sys.exit(0)
+
+
+@main.command(name="failover")
+@config_options
+@click.option("--from", "source", required=True, metavar="REGION",
+              help="The region leaving the published records.")
+@click.option("--to", "target", required=True, metavar="REGION",
+              help="The region taking its traffic (verified healthy first).")
+@click.option("-v", "--verbose", count=True, help="More detail on stderr.")
+@guarded
+def failover_cmd(config: str, inventory: str | None, source: str, target: str,
+                 verbose: int) -> None:
+    """Move a region's traffic to another: the target's hosts must pass the rollout's
+    health gate, then DNS (deployment.dns, through octoDNS) drops the source's hosts and
+    gives its weight to the target; the zone records the failover, so `failback` and every
+    later `dns apply` know it. Exit 0 done within deployment.failover.rto, 1 refused,
+    failed or over the RTO.
+
+    \b
+      openclaw failover --from us-east --to eu-west -i inventory/production.yaml
+    """
+    from openclaw import failover, live
+    live.setup_logging(verbose)
+    outcome = failover.failover(load_all(config, inventory), source, target,
+                                _progress("text", verbose))
+    sys.stdout.write(failover.render_text(outcome))
+    sys.exit(0 if outcome.within_rto else 1)
+
+
+@main.command(name="failback")
+@config_options
+@click.option("--region", "region", required=True, help="The region coming back.")
+@click.option("-v", "--verbose", count=True, help="More detail on stderr.")
+@guarded
+def failback_cmd(config: str, inventory: str | None, region: str, verbose: int) -> None:
+    """Put a failed-over region back: its hosts must pass the health gate, then DNS
+    publishes them again with the region's own weight. Exit 0 done, 1 refused or failed."""
+    from openclaw import failover, live
+    live.setup_logging(verbose)
+    outcome = failover.failback(load_all(config, inventory), region,
+                                _progress("text", verbose))
+    sys.stdout.write(failover.render_text(outcome))
     sys.exit(0)

@@ -685,9 +685,6 @@ NO_EFFECT: tuple[tuple[tuple[str, ...], tuple[str, ...], str], ...] = (
     (("logging", "retention"), ("remote",), "kept by the receiving end"),
     (("cost_management", "tracking"), ("usage_file",),
      "the LLM gateway writes the usage records, one file per day under <root>/usage/"),
-    (("deployment", "failover"), ("automatic", "rto"),
-     "written to failover.json, which nothing on the hosts acts on: cross-region failover "
-     "is not built yet (rpo is the backup interval)"),
 )
 
 
@@ -752,6 +749,16 @@ def _dns_keys(ctx: Context) -> Iterator[Finding]:
                      "deployment.dns (deployment.regions[].weight): written to failover.json "
                      "only; `openclaw dns` publishes the weights when it is set", "W016",
                      severity=WARNING)
+    failover = ("deployment", "failover")
+    if _written(ctx, (*failover, "automatic")) and ctx.get(*failover, "automatic"):
+        yield ctx.at((*failover, "automatic"), "no automatic failover: nothing decides one "
+                     "without an operator; run `openclaw failover` by hand or from a "
+                     "scheduler (rpo is the backup interval; state is not replicated)",
+                     "W016", severity=WARNING)
+    if _written(ctx, (*failover, "rto")) and not dns:
+        yield ctx.at((*failover, "rto"), "no effect without deployment.dns "
+                     "(deployment.failover.rto): `openclaw failover` measures its time "
+                     "against it", "W016", severity=WARNING)
     if not _written(ctx, ("deployment", "latency_routing")):
         return
     if not dns:

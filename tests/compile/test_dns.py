@@ -61,7 +61,7 @@ def test_weights_geo_pools_and_plain_values() -> None:
 
 def test_a_region_out_of_service_leaves_every_answer() -> None:
     cfg = config((Region("us", 0.5, (), ("NA",)), Region("eu", 0.5, (), ("EU",))))
-    (a, aaaa) = dns.records(cfg, INVENTORY, out=("us",))
+    (a, aaaa) = dns.records(cfg, INVENTORY, out={"us": "to=eu at=2026-12-02T16:00:00Z"})
     valid([a, aaaa])
     assert a["values"] == ["203.0.113.1"] and "us" not in a["dynamic"]["pools"]
     assert a["dynamic"]["rules"] == [{"geos": ["EU"], "pool": "eu"}, {"pool": "weighted"}]
@@ -78,6 +78,19 @@ def test_octodns_config_touches_only_the_fleets_name() -> None:
     cfg = config((Region("us", 1.0, ()),))
     assert cfg.deployment.dns is not None
     doc = dns.octodns_config(cfg.deployment.dns, "/tmp/zones")
-    assert doc["processors"][dns.FILTER]["allowlist"] == ["agents"]
+    assert doc["processors"][dns.FILTER]["allowlist"] == ["agents", "_openclaw-failover.agents"]
     assert doc["zones"]["example.com."] == {"sources": ["openclaw"], "targets": ["dns"],
                                             "processors": [dns.FILTER]}
+
+
+def test_a_standby_region_takes_the_weight_of_the_region_it_replaces() -> None:
+    """eu of weight 0 is the standby: after a failover of us to it, it takes us's weight."""
+    cfg = config((Region("us", 1.0, ()), Region("eu", 0.0, ())), latency="none")
+    assert [r.name for r in dns.in_service(cfg)] == ["us"]
+    out = {"us": "to=eu at=2026-12-02T16:00:00Z"}
+    assert [(r.name, r.weight) for r in dns.in_service(cfg, out)] == [("eu", 1.0)]
+    (a, aaaa) = dns.records(cfg, INVENTORY, out)
+    assert a["values"] == ["203.0.113.1"] and aaaa["values"] == ["2001:db8::2"]
+    # A chain ending out of service serves nobody; a loop is not followed.
+    assert dns.takeover({"us": "to=eu", "eu": "to=us"}, "us") == ""
+    assert dns.takeover({"us": "to=eu"}, "us") == "eu"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -180,3 +181,55 @@ def test_a_refused_update_is_exit_1_without_the_key(bind: int, tmp_path: Path) -
     assert out.startswith("error: dns: ") or "\nerror: dns: " in out, out
     assert "Traceback" not in out and wrong not in out and SECRET not in out
     assert dig(bind, "agents.example.test") == []
+
+
+def openclaw(config: Path, inventory: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "OPENCLAW_TEST_TSIG": SECRET}
+    return subprocess.run([OPENCLAW, *args, "-c", str(config), "-i", str(inventory)],
+                          capture_output=True, text=True, timeout=300, env=env,
+                          cwd=config.parent)
+
+
+def test_failover_to_a_standby_region_and_back(bind: int, tmp_path: Path) -> None:
+    """beta (weight 0) is the standby: failover gives it alpha's traffic after its hosts pass
+    the health gate (@local hosts without systemd pass it with a skip), the zone records it,
+    a later `dns plan` keeps it, and failback restores the weights."""
+    port = bind
+    config, inventory = project(tmp_path, port, weights=("1.0", "0"))
+    assert openclaw(config, inventory, "dns", "apply").returncode == 0
+    assert dig(port, "agents.example.test") == ["192.0.2.1", "192.0.2.2"]
+
+    r = openclaw(config, inventory, "failover", "--from", "alpha", "--to", "beta")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "failover alpha -> beta\n  beta healthy: b1, b2\n" in r.stdout
+    assert re.search(r"failover: done in [0-9.]+s, within the RTO of 300s", r.stdout)
+    assert dig(port, "agents.example.test") == ["192.0.2.11"]
+    record = dig(port, "_openclaw-failover.agents.example.test", "TXT")
+    assert record[0] == '"alpha' and record[2] == "to=beta" and record[1].startswith("at=")
+    assert openclaw(config, inventory, "dns", "plan").stdout == "dns: in sync\n"
+    # beta is the only region left in service: it cannot fail over to alpha.
+    r = openclaw(config, inventory, "failover", "--from", "beta", "--to", "alpha")
+    assert r.returncode == 1 and "alpha is out of service itself" in r.stderr, r.stderr
+
+    r = openclaw(config, inventory, "failback", "--region", "alpha")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert dig(port, "agents.example.test") == ["192.0.2.1", "192.0.2.2"]
+    assert dig(port, "_openclaw-failover.agents.example.test", "TXT") == []
+    r = openclaw(config, inventory, "failback", "--region", "alpha")
+    assert r.returncode == 1 and "alpha is not failed over" in r.stderr, r.stderr
+    for r in (openclaw(config, inventory, "dns", "plan"),):
+        assert SECRET not in r.stdout + r.stderr
+
+
+def test_failover_to_an_unhealthy_region_is_refused(bind: int, tmp_path: Path) -> None:
+    port = bind
+    config, inventory = project(tmp_path, port, weights=("1.0", "0"))
+    inventory.write_text(inventory.read_text() + """      b3: {ssh_host: 127.0.0.1, ssh_port: 1,
+           public_address: 192.0.2.13}
+""")
+    assert openclaw(config, inventory, "dns", "apply").returncode == 0
+    r = openclaw(config, inventory, "failover", "--from", "alpha", "--to", "beta")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "error: beta is not healthy, DNS unchanged: b3: " in r.stderr
+    assert "Traceback" not in r.stderr
+    assert dig(port, "agents.example.test") == ["192.0.2.1", "192.0.2.2"]

@@ -49,6 +49,7 @@ def test_repo_config_and_inventories_are_clean(inventory: str) -> None:
         ("W009", "scaling.load_distribution"),
         ("W016", "deployment.regions[0].weight"),
         ("W016", "deployment.failover[0].automatic"),
+        ("W016", "deployment.failover[2].rto"),
         ("W016", "deployment.latency_routing")]
     assert checked.config is not None and checked.inventory is not None
 

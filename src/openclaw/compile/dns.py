@@ -7,7 +7,8 @@ and inventory give the same documents; sync/dns.py hands them to octoDNS."""
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from openclaw.inventory import Inventory
@@ -18,6 +19,7 @@ TARGET = "dns"  # the operator's provider
 FILTER = "openclaw-name-only"
 CATCH_ALL = "weighted"
 MAX_WEIGHT = 100  # octoDNS's bound on a value's weight in a pool
+STATE_LABEL = "_openclaw-failover"
 
 
 def address(ssh_host: str, public: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -30,10 +32,32 @@ def address(ssh_host: str, public: str) -> ipaddress.IPv4Address | ipaddress.IPv
     return None
 
 
-def in_service(cfg: Config, out: Iterable[str] = ()) -> tuple[Region, ...]:
-    """Regions that take traffic: a weight above 0, and not taken out (failover)."""
-    gone = set(out)
-    return tuple(r for r in cfg.deployment.regions if r.weight > 0 and r.name not in gone)
+def in_service(cfg: Config, out: Mapping[str, str] | None = None) -> tuple[Region, ...]:
+    """Regions that take traffic, with the weight they take: a region out of service
+    (failover: region -> "to=PEER ...") hands its weight to its peer, so a standby region of
+    weight 0 takes the traffic of the region it replaces."""
+    gone = dict(out or {})
+    weights = {r.name: r.weight for r in cfg.deployment.regions}
+    for region in sorted(gone):
+        peer = takeover(gone, region)
+        if peer in weights and peer not in gone:
+            weights[peer] += weights[region]
+    return tuple(replace(r, weight=weights[r.name]) for r in cfg.deployment.regions
+                 if weights[r.name] > 0 and r.name not in gone)
+
+
+def takeover(out: Mapping[str, str], region: str) -> str:
+    """The region that serves `region`'s traffic: its failover peer, followed along peers
+    that are out themselves ("" when the chain ends out of service)."""
+    seen = {region}
+    peer = region
+    while peer in out:
+        words = dict(w.split("=", 1) for w in out[peer].split() if "=" in w)
+        peer = words.get("to", "")
+        if not peer or peer in seen:
+            return ""
+        seen.add(peer)
+    return peer
 
 
 def hosts_by_region(inventory: Inventory) -> dict[str, list[str]]:
@@ -71,7 +95,7 @@ def _kind(ip: str) -> str:
     return "A" if ipaddress.ip_address(ip).version == 4 else "AAAA"
 
 
-def records(cfg: Config, inventory: Inventory, out: Iterable[str] = ()
+def records(cfg: Config, inventory: Inventory, out: Mapping[str, str] | None = None
             ) -> list[dict[str, Any]]:
     """The record set at deployment.dns.name: an A (and an AAAA) record of every host of the
     regions in service, dynamic when there is more than one pool to choose from."""
@@ -114,6 +138,28 @@ def _dynamic(regions: tuple[Region, ...], hosts: dict[str, list[str]], kind: str
     return {"pools": pools, "rules": [*rules, {"pool": CATCH_ALL}]}
 
 
+def state_name(dns: Dns) -> str:
+    """The TXT record beside the fleet's name that holds the regions out of service."""
+    return f"{STATE_LABEL}.{dns.name}"
+
+
+def zone_document(cfg: Config, inventory: Inventory, out: dict[str, str]
+                  ) -> dict[str, list[dict[str, Any]]]:
+    """octoDNS's YAML zone: the fleet's records without the regions in `out` (region ->
+    "to=PEER at=TIME"), and the TXT record that says which they are."""
+    dns = cfg.deployment.dns
+    assert dns is not None
+    doc: dict[str, list[dict[str, Any]]] = {}
+    fleet = records(cfg, inventory, out)
+    if fleet:
+        doc[dns.name] = fleet
+    if out:
+        doc[state_name(dns)] = [{"type": "TXT", "ttl": dns.ttl, "values": [
+            f"{region} {detail}".strip().replace(";", "\\;")
+            for region, detail in sorted(out.items())]}]
+    return doc
+
+
 def octodns_config(dns: Dns, zone_dir: str) -> dict[str, Any]:
     """octoDNS's own config: the compiled zone as the source, the operator's provider as the
     target, and a filter so that only deployment.dns.name is read or changed there (every
@@ -128,7 +174,7 @@ def octodns_config(dns: Dns, zone_dir: str) -> dict[str, Any]:
             TARGET: provider,
         },
         "processors": {FILTER: {"class": "octodns.processor.filter.NameAllowlistFilter",
-                                "allowlist": [dns.name]}},
+                                "allowlist": [dns.name, state_name(dns)]}},
         "zones": {dns.zone: {"sources": [SOURCE], "targets": [TARGET],
                              "processors": [FILTER]}},
     }

@@ -12,7 +12,7 @@ import logging
 import os
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +21,7 @@ import yaml
 from openclaw.compile import dns as compile_dns
 from openclaw.errors import OpenclawError
 from openclaw.inventory import Inventory
-from openclaw.model import Config
+from openclaw.model import Config, Dns
 
 PLAN_OUTPUT = "openclaw"
 
@@ -59,20 +59,37 @@ def _changes(plans: Iterable[Any]) -> list[RecordChange]:
     return sorted(out, key=lambda c: (c.fqdn, c.kind, c.action))
 
 
-def sync(cfg: Config, inventory: Inventory, *, apply: bool, out: Iterable[str] = ()
-         ) -> list[RecordChange]:
-    """Plan (and with `apply`, make) the provider's record set match the compiled one.
-    `out`: regions taken out of service (failover). Returns the changes."""
+# Regions out of service after `openclaw failover`, kept in the zone itself (a TXT record
+# beside the fleet's name, one value per region: "REGION to=PEER at=UTC-TIME"), so that every
+# controller, and every later `dns apply`, sees the same failover.
+Out = dict[str, str]  # region -> "to=PEER at=TIME"
+
+
+def _read_out(manager: Any, dns: Dns) -> Out:
+    from octodns.zone import Zone
+    zone = Zone(dns.zone, [])
+    manager.providers[compile_dns.TARGET].populate(zone, target=True)
+    out: Out = {}
+    for record in zone.records:
+        if record.name == compile_dns.state_name(dns) and record._type == "TXT":
+            for value in record.values:
+                region, _, rest = str(value).replace("\\;", ";").partition(" ")
+                out[region] = rest
+    return out
+
+
+def sync(cfg: Config, inventory: Inventory, *, apply: bool,
+         change: Callable[[Out], Out] | None = None) -> tuple[list[RecordChange], Out]:
+    """Plan (and with `apply`, make) the provider's records match the compiled ones, with
+    the regions the zone's failover record takes out of service (`change` edits that set:
+    failover, failback). Returns the changes and the set after them."""
     from octodns.manager import Manager
     dns = cfg.deployment.dns
     if dns is None:
         raise OpenclawError("deployment.dns is not set: nothing to publish")
-    records = compile_dns.records(cfg, inventory, out)
     with tempfile.TemporaryDirectory(prefix="openclaw-dns-") as tmp:
         zone_dir = os.path.join(tmp, "zones")
         os.mkdir(zone_dir)
-        with open(os.path.join(zone_dir, f"{dns.zone}yaml"), "w") as fh:
-            yaml.safe_dump({dns.name: records} if records else {}, fh, sort_keys=True)
         config = compile_dns.octodns_config(dns, zone_dir)
         config["manager"]["plan_outputs"] = {PLAN_OUTPUT: {"class": f"{__name__}.Capture"}}
         path = os.path.join(tmp, "octodns.yaml")
@@ -81,13 +98,25 @@ def sync(cfg: Config, inventory: Inventory, *, apply: bool, out: Iterable[str] =
         with _octodns_notes():
             try:
                 manager = Manager(path)
+                out = _read_out(manager, dns)
+                if change is not None:
+                    out = change(dict(out))
+                unknown = sorted(set(out) - {r.name for r in cfg.deployment.regions})
+                if unknown:
+                    raise OpenclawError(f"dns: the zone's failover record names regions not "
+                                        f"in deployment.regions: {', '.join(unknown)}")
+                with open(os.path.join(zone_dir, f"{dns.zone}yaml"), "w") as fh:
+                    yaml.safe_dump(compile_dns.zone_document(cfg, inventory, out), fh,
+                                   sort_keys=True)
                 manager.sync(eligible_zones=[dns.zone], dry_run=not apply,
                              plan_output_fh=io.StringIO())
+            except OpenclawError:
+                raise
             except Exception as e:  # octoDNS's and its providers' own errors
                 raise OpenclawError(f"dns: {type(e).__name__}: {_first_line(e)}") from None
         capture = manager.plan_outputs[PLAN_OUTPUT]
         assert isinstance(capture, Capture)
-        return _changes(capture.plans)
+        return _changes(capture.plans), out
 
 
 class _Notes(logging.Filter):
@@ -106,14 +135,14 @@ def _octodns_notes() -> Iterator[None]:
     handler.setFormatter(logging.Formatter("note: octoDNS: %(message)s"))
     handler.addFilter(_Notes())
     handler.setLevel(logging.WARNING)
-    saved = log.level
+    saved = log.level, log.handlers[:]
     log.setLevel(logging.WARNING)
-    log.addHandler(handler)
+    log.handlers = [handler]  # only these notes, whatever -v set up
     try:
         yield
     finally:
-        log.removeHandler(handler)
-        log.setLevel(saved)
+        log.handlers = saved[1]
+        log.setLevel(saved[0])
 
 
 def _first_line(e: Exception) -> str:
@@ -124,7 +153,8 @@ def _first_line(e: Exception) -> str:
 def _values(data: dict[str, Any] | None) -> str:
     if data is None:
         return "-"
-    text = ", ".join(str(v) for v in data.get("values", ()))
+    values = data.get("values") or ([data["value"]] if "value" in data else [])
+    text = ", ".join(str(v) for v in values)
     weights = (data.get("dynamic") or {}).get("pools", {}).get(compile_dns.CATCH_ALL)
     if weights:
         text += " (weights " + ", ".join(f"{v['value']}={v.get('weight', 1)}"
