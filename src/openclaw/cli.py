@@ -142,7 +142,17 @@ def schema(which: str) -> None:
     click.echo(json.dumps(resources.schema(which), indent=2))
 
 
+def _shard(value: str) -> tuple[int, int]:
+    m = re.fullmatch(r"([1-9][0-9]*)/([1-9][0-9]*)", value)
+    if not m or int(m.group(1)) > int(m.group(2)):
+        raise OpenclawError(f"--shard {value!r}: give I/N with 1 <= I <= N, e.g. 2/4")
+    return int(m.group(1)), int(m.group(2))
+
+
 def select_options(fn: F) -> F:
+    fn = click.option("--shard", "shard", metavar="I/N",
+                      help="Only shard I of N: the hosts in rollout order cut into N "
+                      "contiguous slices, the same on every runner (CI matrix jobs).")(fn)
     fn = click.option("--limit", "limit", multiple=True, metavar="HOST",
                       help="Only this host (repeatable).")(fn)
     fn = click.option("--region", "region", default=None, help="Only this region.")(fn)
@@ -150,8 +160,12 @@ def select_options(fn: F) -> F:
 
 
 def load_selected(config: str, inventory: str | None, region: str | None,
-                  limit: tuple[str, ...]) -> Project:
-    return select_hosts(load_all(config, inventory), region, limit)
+                  limit: tuple[str, ...], shard: str | None = None) -> Project:
+    where = _shard(shard) if shard is not None else None  # before anything is loaded
+    project = select_hosts(load_all(config, inventory), region, limit)
+    if where is None:
+        return project
+    return Project(project.config, project.inventory.shard(*where), project.warnings)
 
 
 def load_all(config: str, inventory: str | None) -> Project:
@@ -184,7 +198,8 @@ def select_hosts(project: Project, region: str | None, limit: tuple[str, ...]) -
               help="Directory for the tree: DIR/<region>/<host>/<absolute path>.")
 @guarded
 def compile_cmd(config: str, inventory: str | None, region: str | None,
-                limit: tuple[str, ...], output: str) -> None:
+                limit: tuple[str, ...],
+                shard: str | None, output: str) -> None:
     """Compile every selected host's artifacts into a directory tree with a manifest.
 
     Secrets are not resolved: the .env names each key's source.
@@ -193,7 +208,7 @@ def compile_cmd(config: str, inventory: str | None, region: str | None,
     if os.path.exists(output) and not os.path.isdir(output):
         raise OpenclawError(f"{output}: is not a directory; -o takes the directory of the "
                             "compiled tree")
-    project = load_selected(config, inventory, region, limit)
+    project = load_selected(config, inventory, region, limit, shard)
     plans = compile_fleet(project.config, project.inventory)
     count = write_tree(plans, Path(output))
     click.echo(f"compiled {len(plans)} host(s), {count} files into {output}", err=True)
@@ -225,6 +240,7 @@ def _progress(fmt: str, verbose: int) -> Callable[[str], None]:
 @click.option("-v", "--verbose", count=True, help="More detail on stderr.")
 @guarded
 def status(config: str, inventory: str | None, region: str | None, limit: tuple[str, ...],
+           shard: str | None,
            fmt: str, html_file: str | None, verbose: int) -> None:
     """The fleet from the operator's seat: health, mode, breakers, budget use, last check.
 
@@ -236,7 +252,7 @@ def status(config: str, inventory: str | None, region: str | None, limit: tuple[
     live.setup_logging(verbose)
     if html_file and os.path.isdir(html_file):
         raise OpenclawError(f"{html_file}: is a directory; --html takes the file to write")
-    project = load_selected(config, inventory, region, limit)
+    project = load_selected(config, inventory, region, limit, shard)
     hosts = live.status(project, _progress(fmt, verbose))
     sys.stdout.write(render.jsondoc(hosts) if fmt == "json" else render.text(hosts))
     if html_file:
@@ -256,6 +272,7 @@ def status(config: str, inventory: str | None, region: str | None, limit: tuple[
 @output_options
 @guarded
 def plan(config: str, inventory: str | None, region: str | None, limit: tuple[str, ...],
+         shard: str | None,
          fmt: str, verbose: int) -> None:
     """Dry run against the hosts: per-host, per-file diffs and the units that would change.
 
@@ -265,7 +282,7 @@ def plan(config: str, inventory: str | None, region: str | None, limit: tuple[st
     from openclaw import live
     from openclaw.report import render
     live.setup_logging(verbose)
-    project = load_selected(config, inventory, region, limit)
+    project = load_selected(config, inventory, region, limit, shard)
     run = live.plan(project, config, _progress(fmt, verbose))
     sys.stdout.write(render(fmt, "plan", run.changes))
     if any(c.error for c in run.changes):
@@ -312,6 +329,7 @@ def _finish(fmt: str, verb: str, run: Any) -> None:
               help="Put a failed batch back on its previous generation.")
 @guarded
 def apply(config: str, inventory: str | None, region: str | None, limit: tuple[str, ...],
+          shard: str | None,
           fmt: str, verbose: int, yes: bool, batch_size: str | None, max_fail: int,
           rollback_on_failure: bool) -> None:
     """Plan, confirm, then roll out: region by region in the order of deployment.regions,
@@ -330,7 +348,7 @@ def apply(config: str, inventory: str | None, region: str | None, limit: tuple[s
     live.setup_logging(verbose)
     if batch_size is not None and not re.match(r"^[1-9][0-9]*%?$", batch_size):
         raise OpenclawError(f"--batch-size {batch_size!r}: give a count or a percentage")
-    project = load_selected(config, inventory, region, limit)
+    project = load_selected(config, inventory, region, limit, shard)
     show, confirm = _show_and_confirm(fmt, yes, "apply")
     rollout = live.Rollout(batch_size or "", max_fail, rollback_on_failure)
     _finish(fmt, "apply", live.apply(project, config, _progress(fmt, verbose), show,
@@ -372,7 +390,8 @@ def bootstrap(config: str, inventory: str | None, region: str, fmt: str, verbose
 @click.option("--yes", is_flag=True, help="Roll back without asking.")
 @guarded
 def rollback(config: str, inventory: str | None, region: str | None,
-             limit: tuple[str, ...], fmt: str, verbose: int, to: int | None,
+             limit: tuple[str, ...],
+             shard: str | None, fmt: str, verbose: int, to: int | None,
              yes: bool) -> None:
     """Put hosts back on an earlier generation: every managed file as it was after that
     apply, units restarted where their inputs changed. Reported like an apply; running it
@@ -380,7 +399,7 @@ def rollback(config: str, inventory: str | None, region: str | None,
     """
     from openclaw import live
     live.setup_logging(verbose)
-    project = load_selected(config, inventory, region, limit)
+    project = load_selected(config, inventory, region, limit, shard)
     show, confirm = _show_and_confirm(fmt, yes, "rollback")
     _finish(fmt, "rollback", live.rollback(project, _progress(fmt, verbose), show, confirm,
                                            to))
@@ -553,3 +572,22 @@ def failback_cmd(config: str, inventory: str | None, region: str, verbose: int) 
                                 _progress("text", verbose))
     sys.stdout.write(failover.render_text(outcome))
     sys.exit(0)
+
+
+@main.command(name="merge-reports")
+@click.argument("reports", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@format_option("text", "json")
+@guarded
+def merge_reports(reports: tuple[str, ...], fmt: str) -> None:
+    """One report from the JSON reports of sharded runs (`--shard I/N --format json` on N
+    CI runners): every shard's hosts and results, the summary counted again; shards that
+    overlap are refused. Exits as the command would have: apply 0/1, plan 0/2/1.
+
+    \b
+      openclaw merge-reports shard-*.json
+    """
+    from openclaw.report import merge
+    doc = merge.merge(list(reports))
+    sys.stdout.write(json.dumps(doc, indent=2, sort_keys=True) + "\n" if fmt == "json"
+                     else merge.render_text(doc))
+    sys.exit(merge.exit_code(doc))

@@ -43,6 +43,15 @@ class Inventory:
                       and (not limit or h.name in limit))
         return Inventory(self.file, hosts)
 
+    def shard(self, index: int, count: int) -> Inventory:
+        """Shard `index` (1-based) of `count`: contiguous slices of the hosts in rollout
+        order (regions in deployment order, then names), so each shard holds whole regions
+        where the sizes allow and every host is in exactly one shard, the same on every
+        runner."""
+        n = len(self.hosts)
+        lo, hi = (index - 1) * n // count, index * n // count
+        return Inventory(self.file, self.hosts[lo:hi])
+
     @property
     def regions(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(h.region for h in self.hosts))
