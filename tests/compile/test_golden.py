@@ -56,3 +56,23 @@ def test_compile_is_deterministic(case: str, tmp_path: Path) -> None:
     write_tree(plans(case), tmp_path / "a")
     write_tree(plans(case), tmp_path / "b")
     assert _tree(tmp_path / "a") == _tree(tmp_path / "b")
+
+
+def test_content_shared_between_hosts_is_written_once(tmp_path: Path) -> None:
+    """A fleet's hosts share all but a few files: each distinct content and mode is written
+    once and hard-linked for the other hosts (compile -o of 1,000 hosts: 47 files per host,
+    about 1,050 distinct)."""
+    out = tmp_path / "tree"
+    write_tree(plans("reference"), out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    first, second = manifest["hosts"][0], manifest["hosts"][1]
+
+    def inode(host: dict[str, str], path: str) -> int:
+        return os.stat(out / host["region"] / host["host"] / path.lstrip("/")).st_ino
+    assert inode(first, "/opt/openclaw/scripts/lib.sh") == \
+        inode(second, "/opt/openclaw/scripts/lib.sh")
+    assert inode(first, "/opt/openclaw/config/host.conf") != \
+        inode(second, "/opt/openclaw/config/host.conf")
+    # Manifest: one host per line, JSON all the same.
+    text = (out / "manifest.json").read_text()
+    assert len(text.splitlines()) == len(manifest["hosts"]) + 2
