@@ -152,13 +152,14 @@ def apply(project: Project, config_path: str, progress: Callable[[str], None],
     values = _secrets(project, config_path)
     hosts = list(project.inventory.hosts)
     token = pysecrets.token_hex(12)
-    size = rollout.batch_size or cfg.deployment.batch_size
-    gate_script = _gate(cfg)
-    with _hold(project, plans, token, progress) as held:
-        session, locked = held.session, held.locked
+    progress(f"connecting to {len(plans)} host(s)")
+    with _session(project) as session:
+        # Read first, lock only the hosts that change: an apply that changes nothing is one
+        # SSH command per host. A host changed by another run between this read and the lock
+        # is still safe: the lock keeps installs apart, the install writes whole files and
+        # refuses a merged file that changed since this plan (merged again below).
         progress("reading host state")
-        changes = runner.plan_hosts(session, hosts, locked, values)
-        changes += held.unavailable(plans)
+        changes = runner.plan_hosts(session, hosts, plans, values)
         order = {p.host: i for i, p in enumerate(plans)}
         changes.sort(key=lambda c: order[c.host])
         show_plan(changes)
@@ -167,33 +168,54 @@ def apply(project: Project, config_path: str, progress: Callable[[str], None],
             return LiveRun(changes, [results[c.host] for c in changes])
         if not confirm(changes):
             raise OpenclawError("apply cancelled; nothing was changed")
-        archive = _runtime_archive(cfg, config_path, changes, progress)
-        by_name = {c.host: c for c in changes}
-        locked_names = {p.host for p in locked}
-        # Hosts that could not be reached or locked are reported, but only hosts that fail
-        # during the rollout stop it: the others still converge.
-        failures = 0
-        stopped = ""
-        for region in [r.name for r in cfg.deployment.regions]:
-            names = [c.host for c in changes if c.region == region]
-            for batch in batches(names, size):
-                todo = [by_name[n] for n in batch if n in locked_names]
-                if stopped:
-                    for n in batch:
-                        if results[n].status != "failed":
-                            results[n] = runner.HostResult(n, region, "skipped",
-                                                           error=stopped)
-                    continue
-                failed = _run_batch(session, hosts, todo, values, token, results,
-                                    gate_script if rollout.gate else "",
-                                    cfg.deployment.health_timeout, progress, archive)
-                failures += len(failed)
-                if failed and rollout.rollback_on_failure:
-                    _roll_back(session, hosts, todo, failed, token, results, progress)
-                if failures > rollout.max_fail:
-                    stopped = (f"not applied: the rollout stopped after {', '.join(failed)}"
-                               f" failed in {region}")
-        return LiveRun(changes, [results[c.host] for c in changes])
+        pending = [c.plan for c in changes if c.changed and not c.error and c.plan]
+        problems = runner.lock_hosts(session, pending, token)
+        for name, why in problems.items():
+            results[name] = runner.HostResult(name, results[name].region, "failed",
+                                              error=why)
+        locked = [p for p in pending if p.host not in problems]
+        try:
+            return _roll_out(session, cfg, config_path, hosts, changes, results, locked,
+                             values, token, rollout, progress)
+        finally:
+            runner.unlock_hosts(session, locked, token)
+
+
+def _roll_out(session: Any, cfg: Config, config_path: str, hosts: list[Host],
+              changes: list[HostChanges], results: dict[str, runner.HostResult],
+              locked: list[HostPlan], values: dict[str, str], token: str, rollout: Rollout,
+              progress: Callable[[str], None]) -> LiveRun:
+    """Region by region, batch by batch (the first host of a region alone), each batch
+    behind the health gate; the locked hosts only."""
+    size = rollout.batch_size or cfg.deployment.batch_size
+    gate_script = _gate(cfg)
+    archive = _runtime_archive(cfg, config_path, changes, progress)
+    by_name = {c.host: c for c in changes}
+    locked_names = {p.host for p in locked}
+    # Hosts that could not be reached or locked are reported, but only hosts that fail
+    # during the rollout stop it: the others still converge.
+    failures = 0
+    stopped = ""
+    for region in [r.name for r in cfg.deployment.regions]:
+        names = [c.host for c in changes if c.region == region]
+        for batch in batches(names, size):
+            todo = [by_name[n] for n in batch if n in locked_names]
+            if stopped:
+                for n in batch:
+                    if results[n].status != "failed":
+                        results[n] = runner.HostResult(n, region, "skipped",
+                                                       error=stopped)
+                continue
+            failed = _run_batch(session, hosts, todo, values, token, results,
+                                gate_script if rollout.gate else "",
+                                cfg.deployment.health_timeout, progress, archive)
+            failures += len(failed)
+            if failed and rollout.rollback_on_failure:
+                _roll_back(session, hosts, todo, failed, token, results, progress)
+            if failures > rollout.max_fail:
+                stopped = (f"not applied: the rollout stopped after {', '.join(failed)}"
+                           f" failed in {region}")
+    return LiveRun(changes, [results[c.host] for c in changes])
 
 
 def _initial(changes: list[HostChanges]) -> dict[str, runner.HostResult]:
