@@ -19,6 +19,7 @@ class Outcome:
     region: str  # the region leaving (failover) or returning (failback)
     peer: str  # the region verified: the one taking over, or the one returning
     verified: list[str]  # hosts that passed the gate
+    unverified: list[str] = field(default_factory=list)  # no systemd: nothing to gate
     changes: list[dns_sync.RecordChange] = field(default_factory=list)
     out: dns_sync.Out = field(default_factory=dict)
     seconds: float = 0.0
@@ -40,8 +41,10 @@ def _regions(project: Project, *names: str) -> None:
                                 f"({', '.join(sorted(known))})")
 
 
-def _verify(project: Project, region: str, progress: Callable[[str], None]) -> list[str]:
-    """The region's hosts through the rollout's health gate; refused unless all pass."""
+def _verify(project: Project, region: str, progress: Callable[[str], None]
+            ) -> tuple[list[str], list[str]]:
+    """The region's hosts through the rollout's health gate; refused unless all pass.
+    Returns the hosts that passed and those without systemd (nothing to gate)."""
     from openclaw import live
     from openclaw.sync import runner
     hosts = project.inventory.select(region)
@@ -53,12 +56,15 @@ def _verify(project: Project, region: str, progress: Callable[[str], None]) -> l
         failed = dict(session.unreachable)
         reachable = {h.name: live._gate(project.config) for h in hosts.hosts
                      if h.name not in failed}
+        skipped: set[str] = set()
         failed.update(runner.gate_hosts(session, reachable,
-                                        project.config.deployment.health_timeout, progress))
+                                        project.config.deployment.health_timeout, progress,
+                                        skipped))
     if failed:
         raise OpenclawError(f"{region} is not healthy, DNS unchanged: " + "; ".join(
             f"{h}: {why}" for h, why in sorted(failed.items())))
-    return [h.name for h in hosts.hosts]
+    names = [h.name for h in hosts.hosts]
+    return [n for n in names if n not in skipped], [n for n in names if n in skipped]
 
 
 def failover(project: Project, source: str, target: str, progress: Callable[[str], None]
@@ -70,7 +76,7 @@ def failover(project: Project, source: str, target: str, progress: Callable[[str
     if source == target:
         raise OpenclawError("--from and --to name the same region")
     started = time.monotonic()
-    verified = _verify(project, target, progress)
+    verified, unverified = _verify(project, target, progress)
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
     def take_out(out: dns_sync.Out) -> dns_sync.Out:
@@ -80,7 +86,7 @@ def failover(project: Project, source: str, target: str, progress: Callable[[str
     progress(f"dns: {source} out, its traffic to {target}")
     changes, out = dns_sync.sync(project.config, project.inventory, apply=True,
                                  change=take_out)
-    return Outcome("failover", source, target, verified, changes, out,
+    return Outcome("failover", source, target, verified, unverified, changes, out,
                    time.monotonic() - started, project.config.deployment.rto)
 
 
@@ -88,7 +94,7 @@ def failback(project: Project, region: str, progress: Callable[[str], None]) -> 
     """Put `region` back in the published records once its hosts pass the health gate."""
     _regions(project, region)
     started = time.monotonic()
-    verified = _verify(project, region, progress)
+    verified, unverified = _verify(project, region, progress)
 
     def bring_back(out: dns_sync.Out) -> dns_sync.Out:
         if region not in out:
@@ -98,14 +104,19 @@ def failback(project: Project, region: str, progress: Callable[[str], None]) -> 
     progress(f"dns: {region} back in service")
     changes, out = dns_sync.sync(project.config, project.inventory, apply=True,
                                  change=bring_back)
-    return Outcome("failback", region, region, verified, changes, out,
+    return Outcome("failback", region, region, verified, unverified, changes, out,
                    time.monotonic() - started, project.config.deployment.rto)
 
 
 def render_text(o: Outcome) -> str:
     head = (f"failover {o.region} -> {o.peer}" if o.action == "failover"
             else f"failback {o.region}")
-    lines = [head, f"  {o.peer} healthy: {', '.join(o.verified)}"]
+    lines = [head]
+    if o.verified:
+        lines.append(f"  {o.peer} healthy: {', '.join(o.verified)}")
+    if o.unverified:
+        lines.append(f"  {o.peer} not verified (no running systemd): "
+                     f"{', '.join(o.unverified)}")
     lines += ["  " + x for x in dns_sync.render_text(o.changes, True).splitlines()]
     lines.append("  out of service: " + (", ".join(f"{k} ({v})" for k, v in sorted(
         o.out.items())) or "none"))

@@ -228,9 +228,10 @@ def apply_changes(session: SessionLike, changes: list[HostChanges],
 
 
 def gate_hosts(session: SessionLike, scripts: dict[str, str], timeout: float,
-               progress: Callable[[str], None] = lambda _: None) -> dict[str, str]:
+               progress: Callable[[str], None] = lambda _: None,
+               skipped: set[str] | None = None) -> dict[str, str]:
     """Poll each host's health gate until it passes or `timeout` runs out. Returns host ->
-    reason for those that did not pass (a host without systemd passes with a note)."""
+    reason for those that did not pass; a host without systemd passes, named in `skipped`."""
     deadline = time.monotonic() + timeout
     waiting = dict(scripts)
     failed: dict[str, str] = {}
@@ -241,6 +242,8 @@ def gate_hosts(session: SessionLike, scripts: dict[str, str], timeout: float,
             if result in ("pass", "skip"):
                 waiting.pop(name)
                 failed.pop(name, None)
+                if result == "skip" and skipped is not None:
+                    skipped.add(name)
             else:
                 failed[name] = reason
         if not waiting or time.monotonic() >= deadline:
