@@ -102,8 +102,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests tools deploys bench
 	$(BIN)/mypy
 
+# A fixed --basetemp: removed at the next run's start, and no numbered-directory cleanup at
+# session end (a clean-clone run once died there with EMFILE after every test had passed).
 unit: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --basetemp=$${TMPDIR:-/tmp}/openclaw-pytest
 
 test: $(STAMP) system-deps gateway-venv openclaw-bundle lint unit
 

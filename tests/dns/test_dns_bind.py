@@ -193,8 +193,7 @@ def openclaw(config: Path, inventory: Path, *args: str) -> subprocess.CompletedP
 def test_failover_to_a_standby_region_and_back(bind: int, tmp_path: Path) -> None:
     """beta (weight 0) is the standby: failover gives it alpha's traffic after its hosts pass
     the health gate (@local hosts without systemd pass it, named as not verified), the zone
-    records it,
-    a later `dns plan` keeps it, and failback restores the weights."""
+    records it, a later `dns plan` keeps it, and failback restores the weights."""
     port = bind
     config, inventory = project(tmp_path, port, weights=("1.0", "0"))
     assert openclaw(config, inventory, "dns", "apply").returncode == 0
