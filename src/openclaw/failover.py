@@ -52,10 +52,10 @@ def _verify(project: Project, region: str, progress: Callable[[str], None]
         raise OpenclawError(f"region {region!r} has no hosts in {project.inventory.file}")
     progress(f"verifying {region}: {', '.join(h.name for h in hosts.hosts)}")
     scoped = Project(project.config, hosts, project.warnings)
-    with live._session(scoped) as session:
+    script = live.health_gate(project.config)
+    with live.open_session(scoped) as session:
         failed = dict(session.unreachable)
-        reachable = {h.name: live._gate(project.config) for h in hosts.hosts
-                     if h.name not in failed}
+        reachable = {h.name: script for h in hosts.hosts if h.name not in failed}
         skipped: set[str] = set()
         failed.update(runner.gate_hosts(session, reachable,
                                         project.config.deployment.health_timeout, progress,

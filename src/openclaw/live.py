@@ -52,7 +52,7 @@ def _secrets(project: Project, config_path: str) -> dict[str, str]:
     return resolve(project.config.secrets.env, Path(config_path).resolve().parent)
 
 
-def _session(project: Project) -> Session:
+def open_session(project: Project) -> Session:
     from openclaw.sync.engine import Session
     return Session(project.inventory.hosts)
 
@@ -75,7 +75,7 @@ def _hold(project: Project, plans: list[HostPlan], token: str,
           progress: Callable[[str], None]) -> Iterator[_Held]:
     """Connect, take every host's lock, and release what was taken however the run ends."""
     progress(f"connecting to {len(plans)} host(s)")
-    with _session(project) as session:
+    with open_session(project) as session:
         problems = {**session.unreachable, **runner.lock_hosts(session, plans, token)}
         locked = [p for p in plans if p.host not in problems]
         try:
@@ -88,7 +88,7 @@ def plan(project: Project, config_path: str, progress: Callable[[str], None]) ->
     plans = list(compile_fleet(project.config, project.inventory))
     values = _secrets(project, config_path)
     progress(f"connecting to {len(plans)} host(s)")
-    with _session(project) as session:
+    with open_session(project) as session:
         progress("reading host state")
         changes = runner.plan_hosts(session, list(project.inventory.hosts), plans, values)
     return LiveRun(changes)
@@ -100,7 +100,7 @@ def status(project: Project, progress: Callable[[str], None]) -> list[HostStatus
     cfg = project.config
     hosts = list(project.inventory.hosts)
     progress(f"connecting to {len(hosts)} host(s)")
-    with _session(project) as session:
+    with open_session(project) as session:
         scripts = {h.name: probe.status_script(under(h.root, cfg.service.root)) for h in hosts
                    if h.name not in session.unreachable}
         outcomes = session.shell(scripts)
@@ -153,7 +153,7 @@ def apply(project: Project, config_path: str, progress: Callable[[str], None],
     hosts = list(project.inventory.hosts)
     token = pysecrets.token_hex(12)
     progress(f"connecting to {len(plans)} host(s)")
-    with _session(project) as session:
+    with open_session(project) as session:
         # Read first, lock only the hosts that change: an apply that changes nothing is one
         # SSH command per host. A host changed by another run between this read and the lock
         # is still safe: the lock keeps installs apart, the install writes whole files and
@@ -188,7 +188,7 @@ def _roll_out(session: Any, cfg: Config, config_path: str, hosts: list[Host],
     """Region by region, batch by batch (the first host of a region alone), each batch
     behind the health gate; the locked hosts only."""
     size = rollout.batch_size or cfg.deployment.batch_size
-    gate_script = _gate(cfg)
+    gate_script = health_gate(cfg)
     archive = _runtime_archive(cfg, config_path, changes, progress)
     by_name = {c.host: c for c in changes}
     locked_names = {p.host for p in locked}
@@ -419,7 +419,7 @@ def decommission(project: Project, names: set[str], progress: Callable[[str], No
 FAILOVER = "/config/failover.json"
 
 
-def _gate(cfg: Config) -> str:
+def health_gate(cfg: Config) -> str:
     """The health gate: the gateway, and the LLM gateway with its Redis when they run."""
     from openclaw.compile import llm_gateway
     from openclaw.sync import gate
@@ -503,7 +503,7 @@ def bootstrap(project: Project, config_path: str, region: str,
                         error=f"package install failed: {o.error.strip()[-300:]}")
         ok_names = {c.host for c in shaped if c.region == region and not c.error
                     and results[c.host].status != "failed"}
-        gate_script = _gate(cfg)
+        gate_script = health_gate(cfg)
         ours = [replace(c, packages=()) for c in shaped if c.host in ok_names]
         failed: list[str] = []
         size = rollout.batch_size or cfg.deployment.batch_size
