@@ -277,7 +277,12 @@ DEFS: J = {
     "region_failover": obj({
         "automatic": d(BOOL, "Fail over to the next region without an operator.", True),
         "rpo": d(u("duration", 60, 7 * DAY, "the backup timer's interval"),
-                 "Recovery point objective; also the backup interval.", "15m"),
+                 "Recovery point objective: the backup interval, and the oldest a replica "
+                 "in the failover region may be (replicate).", "15m"),
+        "replicate": d(BOOL, "Ship each host's OpenClaw state and workspace to its peer "
+                       "host in the first failover region (rsync over SSH, every rpo/2, "
+                       "through a key that may only write that host's replica); "
+                       "`openclaw failover` restores it there.", False),
         "rto": d(u("duration", 60, DAY), "Recovery time objective.", "5m"),
     }),
 }
@@ -674,6 +679,12 @@ def openclaw_schema() -> J:
 
 
 HOST = obj({
+    "replication_address": d({"type": "string", "maxLength": 253,
+                              "pattern": r"^[A-Za-z0-9_\[][A-Za-z0-9_.:%\[\]-]*$",
+                              "x-hint": "a host name or address"},
+                             "The address the failover region's hosts reach this host at "
+                             "to replicate into it (deployment.failover.replicate); default: "
+                             "ssh_host."),
     "public_address": d({"type": "string", "maxLength": 45,
                          "pattern": r"^[0-9A-Fa-f.:]+$",
                          "x-hint": "an IPv4 or IPv6 address"},
@@ -790,6 +801,19 @@ def failover_schema() -> J:
                     "alert_threshold": {"type": "number", "minimum": 0, "maximum": 1},
                     "action": {"enum": ["alert", "switch_provider"]},
                     "reset": {"enum": ["hourly", "daily", "weekly", "monthly"]}}}},
+            "replication": {**strict, "required": ["peer", "sources", "replicas",
+                                                   "interval_seconds", "rpo_seconds"],
+                            "properties": {
+                                "peer": {"oneOf": [{"type": "null"}, {
+                                    **strict, "required": ["host", "region", "address",
+                                                           "port", "user"],
+                                    "properties": {"host": NAME, "region": NAME,
+                                                   "address": {"type": "string"},
+                                                   "port": {"type": "integer"},
+                                                   "user": NAME}}]},
+                                "sources": {"type": "array", "items": NAME},
+                                "replicas": {"type": "string"},
+                                "interval_seconds": num, "rpo_seconds": num}},
             "region": region,
             "failover_regions": {"type": "array", "items": region},
             "regional_failover": {**strict, "required": ["automatic", "rpo_seconds",

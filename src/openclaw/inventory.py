@@ -22,6 +22,7 @@ class Host:
     sudo: bool
     root: str  # "/" for a real host; a directory for a sandbox host
     public_address: str = ""  # published in DNS (deployment.dns)
+    replication_address: str = ""  # where peers replicate into this host (default ssh_host)
 
     @property
     def local(self) -> bool:
@@ -36,12 +37,19 @@ class Host:
 class Inventory:
     file: str
     hosts: tuple[Host, ...]
+    # Every host of the inventory file, whatever the selection: replication pairs hosts
+    # across regions the same way whichever of them a run selects.
+    every: tuple[Host, ...] = ()
+
+    @property
+    def fleet(self) -> tuple[Host, ...]:
+        return self.every or self.hosts
 
     def select(self, region: str | None = None, limit: tuple[str, ...] = ()) -> Inventory:
         hosts = tuple(h for h in self.hosts
                       if (region is None or h.region == region)
                       and (not limit or h.name in limit))
-        return Inventory(self.file, hosts)
+        return Inventory(self.file, hosts, self.fleet)
 
     def shard(self, index: int, count: int) -> Inventory:
         """Shard `index` (1-based) of `count`: contiguous slices of the hosts in rollout
@@ -50,7 +58,7 @@ class Inventory:
         runner."""
         n = len(self.hosts)
         lo, hi = (index - 1) * n // count, index * n // count
-        return Inventory(self.file, self.hosts[lo:hi])
+        return Inventory(self.file, self.hosts[lo:hi], self.fleet)
 
     @property
     def regions(self) -> tuple[str, ...]:
@@ -72,7 +80,8 @@ def build(data: dict[str, Any], file: str, region_order: list[str]) -> Inventory
                 ssh_key=h.get("ssh_key"), ssh_known_hosts=h.get("ssh_known_hosts"),
                 ssh_host_key_checking=h.get("ssh_host_key_checking", "accept-new"),
                 sudo=bool(h.get("sudo", False)), root=root,
-                public_address=h.get("public_address", "")))
+                public_address=h.get("public_address", ""),
+                replication_address=h.get("replication_address", "")))
     order = {r: i for i, r in enumerate(region_order)}
     hosts.sort(key=lambda h: (order.get(h.region, len(order)), h.region, h.name))
     return Inventory(file, tuple(hosts))

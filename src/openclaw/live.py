@@ -97,8 +97,10 @@ def plan(project: Project, config_path: str, progress: Callable[[str], None]) ->
 def status(project: Project, progress: Callable[[str], None]) -> list[HostStatus]:
     """Each host's status, in one command per host; unreachable hosts say so."""
     from openclaw.status import probe
+    from openclaw.compile import replication
     cfg = project.config
     hosts = list(project.inventory.hosts)
+    peers = replication.pairing(cfg, project.inventory.fleet).peers
     progress(f"connecting to {len(hosts)} host(s)")
     with open_session(project) as session:
         scripts = {h.name: probe.status_script(under(h.root, cfg.service.root)) for h in hosts
@@ -113,7 +115,9 @@ def status(project: Project, progress: Callable[[str], None]) -> list[HostStatus
                                               if o and o.error.strip() else "no answer")
             out.append(probe.HostStatus(h.name, h.region, error=why))
         else:
-            out.append(probe.parse(h.name, h.region, o.stdout, cfg.health_checks.interval))
+            out.append(probe.parse(h.name, h.region, o.stdout, cfg.health_checks.interval,
+                                   (peers[h.name].host, cfg.deployment.rpo)
+                                   if h.name in peers else None))
     return out
 
 
@@ -159,7 +163,7 @@ def apply(project: Project, config_path: str, progress: Callable[[str], None],
         # is still safe: the lock keeps installs apart, the install writes whole files and
         # refuses a merged file that changed since this plan (merged again below).
         progress("reading host state")
-        changes = runner.plan_hosts(session, hosts, plans, values)
+        changes = runner.plan_hosts(session, hosts, plans, values, make_keys=True)
         order = {p.host: i for i, p in enumerate(plans)}
         changes.sort(key=lambda c: order[c.host])
         show_plan(changes)
@@ -465,7 +469,7 @@ def bootstrap(project: Project, config_path: str, region: str,
     with _hold(project, plans, token, progress) as held:
         session, locked = held.session, held.locked
         progress("reading host state")
-        changes = runner.plan_hosts(session, hosts, locked, values)
+        changes = runner.plan_hosts(session, hosts, locked, values, make_keys=True)
         probes = session.shell({p.host: packages.probe_script(cfg, p.root) for p in mine
                                 if p in locked})
         steps = {n: packages.missing(cfg, o.stdout) for n, o in probes.items() if o.ok}

@@ -307,6 +307,7 @@ class Deployment:
     batch_size: str
     health_timeout: float
     dns: Dns | None = None
+    replicate: bool = False
 
     def region(self, name: str) -> Region:
         return next(r for r in self.regions if r.name == name)
@@ -516,5 +517,6 @@ def build(d: dict[str, Any]) -> Config:
             units.duration(dep["rollout"]["health_timeout"]),
             Dns(dep["dns"]["zone"], dep["dns"]["name"], int(units.duration(dep["dns"]["ttl"])),
                 tuple(sorted(dep["dns"]["provider"].items())))
-            if (dep.get("dns") or {}).get("zone") else None),
+            if (dep.get("dns") or {}).get("zone") else None,
+            bool(dep["failover"]["replicate"])),
     )

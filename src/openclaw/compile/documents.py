@@ -20,8 +20,10 @@ def _num(value: float) -> int | float:
     return int(value) if float(value).is_integer() else value
 
 
-def failover(cfg: Config, region: str) -> dict[str, Any]:
-    """Routing, retry, breaker, budgets and regions as this host needs them."""
+def failover(cfg: Config, region: str, replication: dict[str, Any] | None = None
+             ) -> dict[str, Any]:
+    """Routing, retry, breaker, budgets and regions as this host needs them; with
+    deployment.failover.replicate, the host's replication peer and sources."""
     fo = cfg.routing.failover
     triggers = {"on_error": fo.on_error, "on_timeout": fo.on_timeout,
                 "on_rate_limit": fo.on_rate_limit, "status_codes": list(fo.status_codes)}
@@ -29,6 +31,7 @@ def failover(cfg: Config, region: str) -> dict[str, Any]:
     own = dep.region(region)
     return {
         "format_version": FORMAT_VERSION,
+        **({"replication": replication} if replication is not None else {}),
         "routing": {"strategy": cfg.routing.strategy},
         "providers": [
             {"name": p.name, "model": p.model, "priority": i, "endpoint": p.endpoint,

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from openclaw import resources, units
-from openclaw.compile import documents, env_files, llm_gateway, runtime, timing
+from openclaw.compile import documents, env_files, llm_gateway, replication, runtime, timing
 from openclaw.compile.hardening import hardening
 from openclaw.compile.plan import (
     MODE_RECORD,
@@ -130,9 +130,11 @@ def _unit_path(name: str) -> str:
 Cache = dict[tuple[Any, ...], Any]
 
 
-def compile_host(cfg: Config, host: Host, cache: Cache | None = None) -> HostPlan:
-    """One host's plan. Only host.conf names the host; every other artifact depends on the
-    config, the region and the host's root alone, so a fleet renders each once (`cache`)."""
+def compile_host(cfg: Config, host: Host, cache: Cache | None = None,
+                 rep: replication.Replication | None = None) -> HostPlan:
+    """One host's plan. Only host.conf and the replication files name the host; every other
+    artifact depends on the config, the region and the host's root alone, so a fleet renders
+    each once (`cache`). `rep`: the host's part in replication (compile_fleet pairs them)."""
     cache = {} if cache is None else cache
     svc = cfg.service
     paths = Paths(svc.root)  # where files go, on the host, under its inventory root
@@ -176,7 +178,8 @@ def compile_host(cfg: Config, host: Host, cache: Cache | None = None) -> HostPla
          hardening=hardening(level, writable, openclaw=True))
     unit("openclaw-worker@.service", "openclaw-worker@.service.j2",
          hardening=hardening(level, writable))
-    checks = _checks(cfg, inside)
+    shipping = rep is not None and rep.peer is not None
+    checks = _checks(cfg, inside, shipping)
     for check in checks:
         unit(f"{check['name']}.service", "openclaw-check.service.j2", check=check,
              hardening=hardening(level, check["writable"], network=check["network"],
@@ -199,19 +202,27 @@ def compile_host(cfg: Config, host: Host, cache: Cache | None = None) -> HostPla
         grp=group)
     audited = cfg.secrets.alert_on_access
     scaled = cfg.scaling.autoscaled
-    extra = (("audit-check.sh",) if audited else ()) + (("autoscale.sh",) if scaled else ())
+    extra = ((("audit-check.sh",) if audited else ()) + (("autoscale.sh",) if scaled else ())
+             + (("replicate.sh",) if shipping else ()))
     for script in SCRIPTS + extra:
         add(paths.script(script), _static(script), 0o755)
         template = f"{script.removesuffix('.sh')}.conf.j2"
-        add(paths.conf(script), once(("conf", script, inside.root), lambda t=template: render(
-            t, host.name, **ctx, units=_watched_units(cfg))), 0o640, grp=group)
+        add(paths.conf(script), once(("conf", script, inside.root, shipping),
+                                     lambda t=template: render(
+            t, host.name, **ctx, units=_watched_units(cfg), shipping=shipping)), 0o640,
+            grp=group)
     env_keys = once(("env-keys",), lambda: env_files.entries(cfg))
     for consumer in _env_consumers(cfg):
         keys = env_keys[consumer]
         add(paths.env(consumer), once(("env", consumer), lambda k=keys: render(
             "env.j2", host.name, **{**ctx, "env": k})), 0o600, sensitive=True, secrets=keys)
-    add(paths.failover, once(("failover", host.region), lambda: documents.dumps(
-        documents.failover(cfg, host.region))), 0o640, grp=group)
+    add(paths.failover, once(("failover", host.region, rep), lambda: documents.dumps(
+        documents.failover(cfg, host.region, replication.document(cfg, rep)))), 0o640,
+        grp=group)
+    if rep is not None and rep.sources:  # filled from the sources' keys at plan time
+        add(rep.authorized_keys, replication.HEADER, 0o644)
+    if rep is not None and rep.peer is not None:  # filled from the peer's host key
+        add(rep.known_hosts, replication.HEADER, 0o644)
     managed = once(("managed", inside.root), lambda: documents.openclaw_managed(
         cfg, inside.logs))
     add(paths.openclaw_json, once(("managed-json", inside.root), lambda: documents.dumps(
@@ -291,12 +302,23 @@ def compile_host(cfg: Config, host: Host, cache: Cache | None = None) -> HostPla
     spec = None if host.sandbox else RuntimeSpec(
         rt.version, rt.node, rt.install, runtime.directory(cfg), runtime.cli(cfg),
         rt.registry)
+    receiving = rep is not None and bool(rep.sources)
+    if rep is not None and receiving:
+        # The replica account's home and keys are root's; each source's replica is the
+        # account's to write (setgid: the service group reads it back in a failover).
+        directories += (Directory(rep.replicas, 0o755, "root", "root", True),
+                        Directory(f"{rep.replicas}/.ssh", 0o755, "root", "root", True),
+                        *(Directory(rep.replica(s), 0o2750, replication.REPLICA_USER, group,
+                                    True) for s in rep.sources))
     accounts = (Account(user, group, paths.state),
-                *((Account(gw.user, gw.user, paths.llm_home),) if gw.enabled else ()))
+                *((Account(gw.user, gw.user, paths.llm_home),) if gw.enabled else ()),
+                *((Account(replication.REPLICA_USER, replication.REPLICA_USER,
+                           f"{svc.root}/replicas", "/bin/sh"),) if receiving else ()))
     return HostPlan(host.name, host.region, host.root, directories,
-                    tuple(sorted(files, key=lambda f: f.path)), _units(cfg, paths), spec,
+                    tuple(sorted(files, key=lambda f: f.path)), _units(cfg, paths, shipping),
+                    spec,
                     accounts, (paths.shared_env,),
-                    tuple(sorted(ctx["mode_units"].off.items())))
+                    tuple(sorted(ctx["mode_units"].off.items())), rep)
 
 
 def _env_consumers(cfg: Config) -> tuple[str, ...]:
@@ -312,7 +334,7 @@ def _gateway_exec(cfg: Config, root: str) -> str:
     return " ".join(systemd_word(a) for a in args)
 
 
-def _checks(cfg: Config, paths: Paths) -> list[dict[str, Any]]:
+def _checks(cfg: Config, paths: Paths, shipping: bool = False) -> list[dict[str, Any]]:
     """The timer-driven oneshot services: what they run, how often, what they may touch."""
     hc = cfg.health_checks
     user, group = cfg.service.user, cfg.service.group
@@ -335,6 +357,17 @@ def _checks(cfg: Config, paths: Paths) -> list[dict[str, Any]]:
          "writable": (paths.backups, paths.logs), "network": True, "systemctl": False,
          "user": user, "group": group, "env": ""},
     ]
+    if shipping:
+        # The service account reads its own state; its key comes as a systemd credential
+        # (root's file stays 0600), and the peer lets it write that host's replica only.
+        checks.append({
+            "name": "openclaw-replicate", "script": paths.script("replicate.sh"),
+            "description": "OpenClaw replication of state and workspace to the failover "
+                           "region", "interval": float(replication.interval(cfg)),
+            "boot_delay": float(replication.interval(cfg)), "timeout": max(
+                300.0, cfg.deployment.rpo / 2), "writable": (paths.state, paths.logs),
+            "network": True, "systemctl": False, "user": user, "group": group, "env": "",
+            "credential": f"replication-key:{replication.KEY}"})
     if cfg.secrets.alert_on_access:
         # Root reads the audit log (root's own, mode 0600); no network, no user namespace
         # (the report it writes keeps the service group of its setgid directory).
@@ -375,7 +408,7 @@ def _gateway_units(cfg: Config) -> tuple[str, ...]:
     return (*redis, "openclaw-llm-gateway.service") if cfg.llm_gateway.enabled else ()
 
 
-def _units(cfg: Config, paths: Paths) -> tuple[Unit, ...]:
+def _units(cfg: Config, paths: Paths, shipping: bool = False) -> tuple[Unit, ...]:
     config = paths.config
     units: list[Unit] = []
     # Started in this order: what the OpenClaw gateway reaches its models through first.
@@ -393,7 +426,7 @@ def _units(cfg: Config, paths: Paths) -> tuple[Unit, ...]:
         _unit_path("openclaw-worker@.service"), paths.env("workers")))
         for i in range(1, cfg.scaling.min_instances + 1)]
     units += [Unit(f"{c['name']}.timer", restart_on=(_unit_path(f"{c['name']}.timer"),))
-              for c in _checks(cfg, paths)]
+              for c in _checks(cfg, paths, shipping)]
     # journald reads its drop-ins at start; it is restarted, never enabled or started here.
     units.append(Unit("systemd-journald.service", enable=False, start=False,
                       restart_on=(JOURNALD_DROPIN,)))
@@ -438,4 +471,5 @@ def _read_once(path: Path) -> bytes:
 
 def compile_fleet(cfg: Config, inventory: Inventory) -> tuple[HostPlan, ...]:
     cache: Cache = {}
-    return tuple(compile_host(cfg, h, cache) for h in inventory.hosts)
+    pairs = replication.pairing(cfg, inventory.fleet)
+    return tuple(compile_host(cfg, h, cache, pairs.of(cfg, h.name)) for h in inventory.hosts)

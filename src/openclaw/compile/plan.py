@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from openclaw.model import SecretSource
+
+if TYPE_CHECKING:
+    from openclaw.compile.replication import Replication
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,7 @@ class Account:
     user: str
     group: str
     home: str  # a path under the plan's root
+    shell: str = "/usr/sbin/nologin"  # the replica account's forced command needs a shell
 
 
 # The degradation mode in force, as root's mode.sh records it ("MODE SINCE").
@@ -101,6 +106,9 @@ class HostPlan:
     # Degradation: the units each mode keeps stopped (mode.sh); apply does not start them
     # while the host is in that mode.
     mode_off: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # deployment.failover.replicate: the host's peer and sources; its pairing files are
+    # filled from the keys the hosts report (runner.pair).
+    replication: Replication | None = None
 
     @property
     def service_account(self) -> Account:

@@ -34,6 +34,11 @@ class HostStatus:
     breakers: dict[str, str] = field(default_factory=dict)  # target -> CLOSED/OPEN/HALF_OPEN
     budgets: tuple[Budget, ...] = ()
     active: tuple[str, ...] = ()  # providers the budget check left in force
+    # deployment.failover.replicate: the peer holding this host's newest replica, its age
+    # (None: never replicated) and whether it is older than the rpo
+    replica_peer: str = ""
+    replica_age: int | None = None
+    replica_stale: bool = False
 
     @property
     def state(self) -> str:
@@ -54,16 +59,22 @@ def status_script(root: str) -> str:
     report = shlex.quote(f"{r}/logs/health-check.json")
     budgets = shlex.quote(f"{r}/state/budgets.state")
     active = shlex.quote(f"{r}/state/active-providers")
+    replica = shlex.quote(f"{r}/state/replica")
+    # Files the service account writes, read by root: never through a link, never whole.
     return f"""printf 'NOW\\t%s\\n' "$(date +%s)"
-for pair in REPORT:{report} BUDGETS:{budgets} ACTIVE:{active}; do
+for pair in REPORT:{report} BUDGETS:{budgets} ACTIVE:{active} REPLICA:{replica}; do
   f=${{pair#*:}}
-  if [ -r "$f" ]; then printf '%s\\t' "${{pair%%:*}}"; base64 -w0 <"$f"; echo; fi
+  if [ -f "$f" ] && [ ! -L "$f" ]; then
+    printf '%s\\t' "${{pair%%:*}}"; head -c 1048576 "$f" | base64 -w0; echo
+  fi
 done
 echo END
 """
 
 
-def parse(host: str, region: str, output: str, interval: float) -> HostStatus:
+def parse(host: str, region: str, output: str, interval: float,
+          replica: tuple[str, float] | None = None) -> HostStatus:
+    """replica: the peer and the rpo when the host replicates (deployment.failover)."""
     parts: dict[str, str] = {}
     for line in output.splitlines():
         tag, _, value = line.partition("\t")
@@ -73,8 +84,14 @@ def parse(host: str, region: str, output: str, interval: float) -> HostStatus:
     now = int(parts["NOW"])
     budgets = tuple(_budgets(_text(parts.get("BUDGETS", ""))))
     active = tuple(_text(parts.get("ACTIVE", "")).split())
+    repl: dict[str, Any] = {}
+    if replica is not None:
+        at = _text(parts.get("REPLICA", "")).split()
+        age = max(now - int(at[0]), 0) if at and at[0].isdigit() else None
+        repl = {"replica_peer": replica[0], "replica_age": age,
+                "replica_stale": age is None or age > replica[1]}
     if "REPORT" not in parts:
-        return HostStatus(host, region, budgets=budgets, active=active)
+        return HostStatus(host, region, budgets=budgets, active=active, **repl)
     try:
         doc: dict[str, Any] = json.loads(_text(parts["REPORT"]))
         age = max(now - int(doc["timestamp"]), 0)
@@ -86,10 +103,10 @@ def parse(host: str, region: str, output: str, interval: float) -> HostStatus:
                                  doc.get("checks", []) if c.get("status") == "fail")),
             breakers={k: str(v.get("state", "?")) for k, v in
                       sorted(doc.get("breakers", {}).items())},
-            budgets=budgets, active=active)
+            budgets=budgets, active=active, **repl)
     except (ValueError, KeyError, TypeError, AttributeError):
         return HostStatus(host, region, error="the health report is not readable",
-                          budgets=budgets, active=active)
+                          budgets=budgets, active=active, **repl)
 
 
 def _text(b64: str) -> str:

@@ -39,12 +39,23 @@ def open_breakers(h: HostStatus) -> str:
     return ", ".join(opened) if opened else ("all closed" if h.breakers else "-")
 
 
+def replica(h: HostStatus) -> str:
+    """'on node2 40s ago', with 'OVER RPO' when it is older than deployment.failover.rpo."""
+    if not h.replica_peer:
+        return "-"
+    when = "never" if h.replica_age is None else age(h.replica_age)
+    return f"on {h.replica_peer} {when}" + (" OVER RPO" if h.replica_stale else "")
+
+
 def text(hosts: list[HostStatus]) -> str:
     lines: list[str] = []
-    head = ("HOST", "STATE", "MODE", "BREAKERS", "BUDGET", "LAST CHECK", "PROVIDERS")
+    replicated = any(h.replica_peer for h in hosts)
+    head = ("HOST", "STATE", "MODE", "BREAKERS", "BUDGET", "LAST CHECK", "PROVIDERS",
+            *(("REPLICA",) if replicated else ()))
     for region, members in by_region(hosts).items():
         rows = [head] + [(h.host, h.state, h.mode or "-", open_breakers(h), budget_use(h),
-                          age(h.age), " ".join(h.active) or "-") for h in members]
+                          age(h.age), " ".join(h.active) or "-",
+                          *((replica(h),) if replicated else ())) for h in members]
         widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
         ok = sum(1 for h in members if h.state == "ok")
         lines.append(f"{region}: {ok}/{len(members)} ok")
@@ -65,6 +76,8 @@ def as_dict(h: HostStatus) -> dict[str, Any]:
             "healthy": h.healthy, "mode": h.mode or None, "error_rate": h.error_rate,
             "last_check_age_seconds": h.age, "stale": h.stale, "failing": list(h.failing),
             "breakers": h.breakers, "active_providers": list(h.active),
+            "replica": {"peer": h.replica_peer, "age_seconds": h.replica_age,
+                        "over_rpo": h.replica_stale} if h.replica_peer else None,
             "budgets": [{"name": b.name, "provider": b.provider, "used_tokens": b.used,
                          "limit_tokens": b.limit, "used_ratio": b.ratio} for b in h.budgets]}
 

@@ -168,7 +168,7 @@ def install_script(plan: HostPlan, changes: HostChanges, staging: str, paths: li
             acct = next(a for a in plan.accounts if a.user == name)
             lines.append(f"getent passwd {_q(name)} >/dev/null || useradd --system --gid "
                          f"{_q(acct.group)} --home-dir {_q(plan.target(acct.home))} "
-                         f"--no-create-home --shell /usr/sbin/nologin {_q(name)} && "
+                         f"--no-create-home --shell {_q(acct.shell)} {_q(name)} && "
                          f"step created user {_q(name)}")
     by_path = {d.path: d for d in plan.directories}
     for c in changes.directories:

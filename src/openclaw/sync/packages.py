@@ -29,6 +29,8 @@ def debian_packages(cfg: Config) -> list[str]:
         extra.append("python3-venv")
     if llm_gateway.uses_redis(cfg):
         extra.append("redis-server")
+    if cfg.deployment.replicate:
+        extra += ["rsync", "openssh-client", "python3"]  # rrsync on the peer is Python
     return list(dict.fromkeys([*cfg.service.packages, *extra]))
 
 

@@ -9,6 +9,7 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
+from openclaw.compile import replication
 from openclaw.compile.plan import MODE_RECORD, MODES, HostPlan
 
 # In a directory only root can write (made 0700 by the first apply): /run/lock is open to
@@ -59,16 +60,22 @@ class HostState:
     managed_dirs: dict[str, bool] = field(default_factory=dict)  # path -> disposable
     managed_accounts: tuple[tuple[str, str], ...] = ()  # (user, group), besides the agent's
     mode: str = "FULL"  # the degradation mode in force (mode.sh's record)
+    # deployment.failover.replicate: the host's replication key and SSH host key (public
+    # halves), and the current pairing files (by logical path)
+    replication_key: str = ""
+    host_key: str = ""
+    pair_current: dict[str, str] = field(default_factory=dict)
 
 
 def _q(value: str) -> str:
     return shlex.quote(value)
 
 
-def state_script(plan: HostPlan, salt: str) -> str:
+def state_script(plan: HostPlan, salt: str, make_key: bool = False) -> str:
     """One shell script that reports everything plan needs. Few processes: one `stat` and one
     `sha256sum` for all paths, one `systemctl` per question (forks, not bytes, are the cost
-    on a busy host)."""
+    on a busy host). make_key: create the host's replication key when it has none (apply:
+    the peers' authorized_keys in the same plan need its public half)."""
     files = " ".join(_q(plan.target(f.path)) for f in plan.files)
     retired = " ".join(_q(plan.target(p)) for p in plan.retired)
     accounts = "\n".join(
@@ -113,7 +120,7 @@ if [ -f {_q(plan.target(PENDING_PATH))} ]; then
   head -c 65536 {_q(plan.target(PENDING_PATH))} | sed 's/^/PENDING\t/'; echo
 fi
 if [ -f {mode} ]; then printf 'MODE\t%s\n' "$(head -c 64 {mode} | cut -d ' ' -f 1)"; fi
-{_record_probe(plan)}{_runtime_probe(plan)}if [ -r {lock}/holder ]; then
+{_record_probe(plan)}{_runtime_probe(plan)}{_replication_probe(plan, make_key)}if [ -r {lock}/holder ]; then
   printf 'LOCK\\t%s\\n' "$(cut -f2 {lock}/holder | head -c 300 | tr '\\t\\n' '  ')"
 fi
 echo 'END'
@@ -195,6 +202,8 @@ def parse_state(plan: HostPlan, output: str) -> HostState:
     runtime_current = ""
     pending: set[str] = set()
     host_mode = "FULL"
+    repl_key = host_key = ""
+    pair_current: dict[str, str] = {}
     for line in output.splitlines():
         sha = _SHA.match(line)
         if sha and sha.group(2) in logical:
@@ -230,6 +239,13 @@ def parse_state(plan: HostPlan, output: str) -> HostState:
             pending.add(parts[1])
         elif tag == "MODE" and len(parts) == 2 and parts[1] in MODES:
             host_mode = parts[1]
+        elif tag == "REPLKEY" and len(parts) == 2:
+            repl_key = replication.clean_key(parts[1])
+        elif tag == "HOSTKEY" and len(parts) == 2:
+            host_key = replication.clean_key(parts[1])
+        elif tag == "PAIR" and len(parts) == 3 and parts[1] in logical:
+            pair_current[logical[parts[1]]] = base64.b64decode(parts[2]).decode(
+                errors="replace")
         elif tag == "END":
             complete = True
     if not complete:
@@ -247,7 +263,29 @@ def parse_state(plan: HostPlan, output: str) -> HostState:
              for name in names} if systemd else {}
     return HostState(systemd, user, paths, secrets, units, accounts, lock, merge_current,
                      active, runtime, runtime_current, frozenset(pending), managed,
-                     frozenset(managed_units), managed_dirs, tuple(managed_accounts), host_mode)
+                     frozenset(managed_units), managed_dirs, tuple(managed_accounts), host_mode,
+                     repl_key, host_key, pair_current)
+
+
+def _replication_probe(plan: HostPlan, make_key: bool) -> str:
+    rep = plan.replication
+    if rep is None:
+        return ""
+    key = _q(plan.target(replication.KEY))
+    pairs = " ".join(_q(plan.target(p)) for p in (rep.authorized_keys, rep.known_hosts))
+    made = (f"""if [ ! -f {key} ]; then
+  (umask 077 && mkdir -p {_q(plan.target(replication.KEY_DIR))} && ssh-keygen -q -t ed25519 \
+    -N '' -C {_q(replication.MARK + plan.host)} -f {key} </dev/null >/dev/null) || true
+fi
+""" if make_key else "")
+    return made + f"""if [ -f {key}.pub ]; then printf 'REPLKEY\t%s\n' "$(head -n 1 {key}.pub | head -c 2000)"; fi
+if [ -f {replication.HOST_KEY} ]; then
+  printf 'HOSTKEY\t%s\n' "$(head -n 1 {replication.HOST_KEY} | head -c 2000)"
+fi
+for p in {pairs}; do
+  if [ -f "$p" ] && [ ! -L "$p" ]; then printf 'PAIR\t%s\t' "$p"; head -c 65536 "$p" | base64 -w0; echo; fi
+done
+"""
 
 
 def content_script(plan: HostPlan, paths: list[str]) -> str:

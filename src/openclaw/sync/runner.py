@@ -9,8 +9,9 @@ import secrets as pysecrets
 import socket
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from openclaw.compile import replication
 from openclaw.compile.plan import HostPlan
 from openclaw.inventory import Host
 from openclaw.sync import gate, install, probe, rollback
@@ -58,15 +59,16 @@ def desired_contents(plan: HostPlan, values: dict[str, str]) -> dict[str, bytes]
 
 def plan_hosts(session: SessionLike, hosts: list[Host], plans: list[HostPlan],
                values: dict[str, str], partial: frozenset[str] = frozenset(),
-               ) -> list[HostChanges]:
+               make_keys: bool = False) -> list[HostChanges]:
     """Read each host in one command (two when files differ) and compare with its plan.
-    partial: hosts whose plan lists only what this run changes (nothing is removed)."""
+    partial: hosts whose plan lists only what this run changes (nothing is removed).
+    make_keys: create missing replication keys while reading (apply)."""
     salt = pysecrets.token_hex(16)
     REDACT.add(salt)  # hashes of .env values are salted; the salt never shows
     by_name = {p.host: p for p in plans}
     addresses = {h.name: h.ssh_host for h in hosts}
     unreachable = session.unreachable
-    scripts = {p.host: probe.state_script(p, salt) for p in plans
+    scripts = {p.host: probe.state_script(p, salt, make_keys) for p in plans
                if p.host not in unreachable}
     outcomes = session.shell(scripts)
     states: dict[str, probe.HostState] = {}
@@ -79,6 +81,8 @@ def plan_hosts(session: SessionLike, hosts: list[Host], plans: list[HostPlan],
             states[name] = probe.parse_state(by_name[name], out.stdout)
         except (ValueError, IndexError) as e:
             errors[name] = f"unreadable state probe output: {e}"
+    plans = paired(plans, states)
+    by_name = {p.host: p for p in plans}
     fetch: dict[str, list[str]] = {}
     for name, st in states.items():
         plan = by_name[name]
@@ -108,6 +112,28 @@ def plan_hosts(session: SessionLike, hosts: list[Host], plans: list[HostPlan],
                               address=addresses[plan.host],
                               complete=plan.host not in partial))
     return result
+
+
+def paired(plans: list[HostPlan], states: dict[str, probe.HostState]) -> list[HostPlan]:
+    """The replication files filled from the keys the hosts reported: a peer outside this
+    run (or unreachable) keeps the line its last apply wrote."""
+    keys = {n: st.replication_key for n, st in states.items() if st.replication_key}
+    host_keys = {n: st.host_key for n, st in states.items() if st.host_key}
+    out = []
+    for plan in plans:
+        rep = plan.replication
+        st = states.get(plan.host)
+        if rep is None or st is None:
+            out.append(plan)
+            continue
+        fill = {rep.authorized_keys: replication.authorized_keys(
+                    rep, keys, st.pair_current.get(rep.authorized_keys, "")),
+                rep.known_hosts: replication.known_hosts(
+                    rep, host_keys, st.pair_current.get(rep.known_hosts, ""))}
+        out.append(replace(plan, files=tuple(
+            replace(f, content=fill[f.path].encode()) if f.path in fill else f
+            for f in plan.files)))
+    return out
 
 
 def still_pending(c: HostChanges) -> str:
