@@ -4,11 +4,14 @@ fleet's records, through octoDNS) and measure the time against deployment.failov
 
 from __future__ import annotations
 
+import shlex
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from openclaw.compile import replication
 from openclaw.errors import OpenclawError
+from openclaw.model import Config
 from openclaw.project import Project
 from openclaw.sync import dns as dns_sync
 
@@ -20,6 +23,9 @@ class Outcome:
     peer: str  # the region verified: the one taking over, or the one returning
     verified: list[str]  # hosts that passed the gate
     unverified: list[str] = field(default_factory=list)  # no systemd: nothing to gate
+    # host -> the source host whose replica it now serves, and the replica's age
+    restored: dict[str, str] = field(default_factory=dict)
+    not_restored: list[str] = field(default_factory=list)  # "node3: why"
     changes: list[dns_sync.RecordChange] = field(default_factory=list)
     out: dns_sync.Out = field(default_factory=dict)
     seconds: float = 0.0
@@ -41,10 +47,69 @@ def _regions(project: Project, *names: str) -> None:
                                 f"({', '.join(sorted(known))})")
 
 
-def _verify(project: Project, region: str, progress: Callable[[str], None]
-            ) -> tuple[list[str], list[str]]:
+def takeovers(project: Project, source: str, target: str) -> dict[str, list[str]]:
+    """Host of `target` -> the hosts of `source` that replicate into it (the first is the
+    one it takes over)."""
+    cfg = project.config
+    region = {h.name: h.region for h in project.inventory.fleet}
+    out: dict[str, list[str]] = {}
+    for src, peer in sorted(replication.pairing(cfg, project.inventory.fleet).peers.items()):
+        if region[src] == source and peer.region == target:
+            out.setdefault(peer.host, []).append(src)
+    return out
+
+
+def restore_script(cfg: Config, source: str) -> str:
+    """Root stops the gateway; the service account copies the replica of `source` into its
+    own state and workspace (it owns them and reads the replica through its group: nothing
+    is written by root where the account can plant a link); the gateway starts again.
+    openclaw.json stays this host's own."""
+    svc = cfg.service
+    rep = shlex.quote(f"{svc.root}/replicas/{source}")
+    state, workspace = (shlex.quote(f"{svc.root}/{d}") for d in ("state/openclaw",
+                                                                   "workspace"))
+    who = f"--reuid={shlex.quote(svc.user)} --regid={shlex.quote(svc.group)} --init-groups"
+    return f"""set -u
+R={rep}
+if [ -L "$R" ] || [ ! -d "$R/openclaw" ]; then echo 'NOREPLICA'; exit 0; fi
+newest=$(find "$R" -type f -printf '%T@\\n' 2>/dev/null | sort -n | tail -n 1)
+systemctl stop openclaw-gateway.service || exit 1
+rc=0
+setpriv {who} -- rsync -rltp --delete --chmod=D700,F600 --exclude=/openclaw.json \
+  --exclude='/openclaw.json.*' "$R/openclaw/" {state}/ || rc=1
+if [ -d "$R/workspace" ]; then
+  setpriv {who} -- rsync -rltp --delete --chmod=D750,F640 "$R/workspace/" {workspace}/ || rc=1
+fi
+# The copy holds the source gateway's leases (its process on its host): released, or this
+# gateway waits for them to expire.
+setpriv {who} -- python3 - {state} <<'PY' || rc=1
+import os, sqlite3, sys
+for top, dirs, files in os.walk(sys.argv[1]):
+    for name in files:
+        path = os.path.join(top, name)
+        if os.path.islink(path) or not os.path.isfile(path):
+            continue
+        with open(path, "rb") as f:
+            if f.read(16) != b"SQLite format 3\\0":
+                continue
+        db = sqlite3.connect(path)
+        if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'state_leases'").fetchone():
+            db.execute("DELETE FROM state_leases")
+            db.commit()
+        db.close()
+PY
+systemctl start openclaw-gateway.service || rc=1
+[ "$rc" -eq 0 ] || exit 1
+printf 'RESTORED\\t%s\\t%s\\n' "${{newest%.*}}" "$(date +%s)"
+"""
+
+
+def _verify(project: Project, region: str, progress: Callable[[str], None],
+            restore: dict[str, str] | None = None,
+            ) -> tuple[list[str], list[str], dict[str, str]]:
     """The region's hosts through the rollout's health gate; refused unless all pass.
-    Returns the hosts that passed and those without systemd (nothing to gate)."""
+    restore: host -> the source whose replica it restores first. Returns the hosts that
+    passed, those without systemd (nothing to gate), and what each restored."""
     from openclaw import live
     from openclaw.sync import runner
     hosts = project.inventory.select(region)
@@ -53,8 +118,25 @@ def _verify(project: Project, region: str, progress: Callable[[str], None]
     progress(f"verifying {region}: {', '.join(h.name for h in hosts.hosts)}")
     scoped = Project(project.config, hosts, project.warnings)
     script = live.health_gate(project.config)
+    restored: dict[str, str] = {}
     with live.open_session(scoped) as session:
         failed = dict(session.unreachable)
+        todo = {h: restore_script(project.config, src) for h, src in (restore or {}).items()
+                if h not in failed}
+        if todo:
+            progress(f"restoring replicas on {', '.join(sorted(todo))}")
+        for name, o in session.shell(todo).items():
+            src = (restore or {})[name]
+            line = next((x.split("\t") for x in o.stdout.splitlines()
+                         if x.startswith("RESTORED\t")), None)
+            if o.ok and line and len(line) == 3 and line[1].isdigit():
+                age = max(0, int(line[2]) - int(line[1]))
+                restored[name] = f"{src} (replica {age}s old)"
+            elif o.ok and "NOREPLICA" in o.stdout:
+                restored[name] = f"nothing: no replica of {src} yet"
+            else:
+                failed[name] = ("restoring the replica failed: "
+                                + (o.error.strip().splitlines() or ["no output"])[-1][:200])
         reachable = {h.name: script for h in hosts.hosts if h.name not in failed}
         skipped: set[str] = set()
         failed.update(runner.gate_hosts(session, reachable,
@@ -64,7 +146,8 @@ def _verify(project: Project, region: str, progress: Callable[[str], None]
         raise OpenclawError(f"{region} is not healthy, DNS unchanged: " + "; ".join(
             f"{h}: {why}" for h, why in sorted(failed.items())))
     names = [h.name for h in hosts.hosts]
-    return [n for n in names if n not in skipped], [n for n in names if n in skipped]
+    return ([n for n in names if n not in skipped], [n for n in names if n in skipped],
+            restored)
 
 
 def failover(project: Project, source: str, target: str, progress: Callable[[str], None]
@@ -76,7 +159,11 @@ def failover(project: Project, source: str, target: str, progress: Callable[[str
     if source == target:
         raise OpenclawError("--from and --to name the same region")
     started = time.monotonic()
-    verified, unverified = _verify(project, target, progress)
+    takes = takeovers(project, source, target)
+    verified, unverified, restored = _verify(project, target, progress,
+                                             {h: srcs[0] for h, srcs in takes.items()})
+    skipped = [f"{src}: {h} takes over {srcs[0]}" for h, srcs in sorted(takes.items())
+               for src in srcs[1:]]
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
     def take_out(out: dns_sync.Out) -> dns_sync.Out:
@@ -86,15 +173,15 @@ def failover(project: Project, source: str, target: str, progress: Callable[[str
     progress(f"dns: {source} out, its traffic to {target}")
     changes, out = dns_sync.sync(project.config, project.inventory, apply=True,
                                  change=take_out)
-    return Outcome("failover", source, target, verified, unverified, changes, out,
-                   time.monotonic() - started, project.config.deployment.rto)
+    return Outcome("failover", source, target, verified, unverified, restored, skipped,
+                   changes, out, time.monotonic() - started, project.config.deployment.rto)
 
 
 def failback(project: Project, region: str, progress: Callable[[str], None]) -> Outcome:
     """Put `region` back in the published records once its hosts pass the health gate."""
     _regions(project, region)
     started = time.monotonic()
-    verified, unverified = _verify(project, region, progress)
+    verified, unverified, _ = _verify(project, region, progress)
 
     def bring_back(out: dns_sync.Out) -> dns_sync.Out:
         if region not in out:
@@ -104,7 +191,7 @@ def failback(project: Project, region: str, progress: Callable[[str], None]) -> 
     progress(f"dns: {region} back in service")
     changes, out = dns_sync.sync(project.config, project.inventory, apply=True,
                                  change=bring_back)
-    return Outcome("failback", region, region, verified, unverified, changes, out,
+    return Outcome("failback", region, region, verified, unverified, {}, [], changes, out,
                    time.monotonic() - started, project.config.deployment.rto)
 
 
@@ -112,6 +199,10 @@ def render_text(o: Outcome) -> str:
     head = (f"failover {o.region} -> {o.peer}" if o.action == "failover"
             else f"failback {o.region}")
     lines = [head]
+    for host, what in sorted(o.restored.items()):
+        lines.append(f"  {host} restored {what}")
+    for why in o.not_restored:
+        lines.append(f"  not restored: {why}")
     if o.verified:
         lines.append(f"  {o.peer} healthy: {', '.join(o.verified)}")
     if o.unverified:

@@ -96,8 +96,8 @@ def plan(project: Project, config_path: str, progress: Callable[[str], None]) ->
 
 def status(project: Project, progress: Callable[[str], None]) -> list[HostStatus]:
     """Each host's status, in one command per host; unreachable hosts say so."""
-    from openclaw.status import probe
     from openclaw.compile import replication
+    from openclaw.status import probe
     cfg = project.config
     hosts = list(project.inventory.hosts)
     peers = replication.pairing(cfg, project.inventory.fleet).peers

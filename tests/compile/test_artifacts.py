@@ -76,7 +76,7 @@ def test_scripts_and_confs_pass_shellcheck(case: str, tmp_path: Path) -> None:
     confs = sorted(str(p) for p in base.rglob("*.conf")
                    if p.parent.name == "config" and not p.name.startswith("redis"))
     optional = sum(any(f.path.endswith(f"/{name}") for f in plan.files)
-                   for name in ("audit-check.sh", "autoscale.sh"))
+                   for name in ("audit-check.sh", "autoscale.sh", "replicate.sh"))
     assert len(scripts) == len(confs) == 6 + optional
     r = subprocess.run(["shellcheck", "-x", *scripts], capture_output=True, text=True)
     assert (r.returncode, r.stdout) == (0, "")

@@ -6,88 +6,22 @@ from __future__ import annotations
 import base64
 import os
 import re
-import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.hosts.bind import SECRET, dig, named
+
 OPENCLAW = str(Path(sys.executable).parent / "openclaw")
-SECRET = base64.b64encode(b"canary-tsig-Vb7Kq2-0123456789abcdef").decode()
-ZONE = """$TTL 300
-@    IN SOA ns.example.test. admin.example.test. 1 3600 600 86400 300
-@    IN NS  ns.example.test.
-ns   IN A   127.0.0.1
-www  IN A   192.0.2.80
-"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def dig(port: int, name: str, kind: str = "A") -> list[str]:
-    out = subprocess.run(["dig", "@127.0.0.1", "-p", str(port), "+short", "+norecurse",
-                          "+time=2", "+tries=3", name, kind], capture_output=True, text=True,
-                         timeout=30, check=True).stdout
-    return sorted(out.split())
 
 
 @pytest.fixture
 def bind(tmp_path: Path) -> Iterator[int]:
-    named = shutil.which("named") or "/usr/sbin/named"
-    if not os.path.exists(named):
-        pytest.fail("no named: the DNS tests need bind9 (make test installs it)")
-    port = free_port()
-    d = tmp_path / "bind"
-    d.mkdir()
-    (d / "example.test.zone").write_text(ZONE)
-    (d / "named.conf").write_text(f"""options {{
-  directory "{d}";
-  pid-file "{d}/named.pid";
-  session-keyfile "{d}/session.key";
-  managed-keys-directory "{d}";
-  listen-on port {port} {{ 127.0.0.1; }};
-  listen-on-v6 {{ none; }};
-  recursion no;
-  dnssec-validation no;
-  allow-query {{ 127.0.0.1; }};
-}};
-controls {{ }};
-key "openclaw" {{ algorithm hmac-sha256; secret "{SECRET}"; }};
-zone "example.test" {{
-  type primary;
-  file "{d}/example.test.zone";
-  allow-update {{ key "openclaw"; }};
-  allow-transfer {{ key "openclaw"; }};
-}};
-""")
-    log = (d / "named.log").open("w")
-    proc = subprocess.Popen([named, "-g", "-c", str(d / "named.conf")], stdout=log,
-                            stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            r = subprocess.run(["dig", "@127.0.0.1", "-p", str(port), "+short", "+time=1",
-                                "+tries=1", "example.test", "SOA"], capture_output=True,
-                               text=True, timeout=10)
-            if r.stdout.strip():
-                break
-            assert proc.poll() is None and time.monotonic() < deadline, \
-                (d / "named.log").read_text()[-2000:]
-            time.sleep(0.2)
+    with named(tmp_path / "bind") as port:
         yield port
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        log.close()
-
 
 def project(tmp_path: Path, port: int, weights: tuple[str, str] = ("0.75", "0.25"),
             secret_env: str = "OPENCLAW_TEST_TSIG") -> tuple[Path, Path]:

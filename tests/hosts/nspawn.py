@@ -35,6 +35,7 @@ class Container:
     ip: str  # the container's address, inside its own namespace
     pid: int = 0
     boot: str = ""  # unique per boot: a cgroup left by an earlier boot is never reused
+    mesh_ip: str = ""  # on the containers' shared bridge (containers(mesh=True)), or ""
 
     @property
     def cgroup(self) -> str:
@@ -66,6 +67,22 @@ def _setup_network(c: Container) -> None:
     _run("ip", "-n", c.netns, "addr", "add", f"{c.ip}/30", "dev", "host0")
     _run("ip", "-n", c.netns, "link", "set", "host0", "up")
     _run("ip", "-n", c.netns, "link", "set", "lo", "up")
+
+
+def _setup_mesh(fleet: list[Container], bridge_ns: str, slot: int) -> None:
+    """A bridge in a namespace of its own, one veth from it into each container: the hosts
+    reach each other (replication), still never anything outside the test."""
+    _run("ip", "netns", "add", bridge_ns)
+    _run("ip", "-n", bridge_ns, "link", "add", "br0", "type", "bridge")
+    _run("ip", "-n", bridge_ns, "link", "set", "br0", "up")
+    for i, c in enumerate(fleet):
+        port = f"m{i}"
+        c.mesh_ip = f"10.214.{slot}.{i + 1}"
+        _run("ip", "link", "add", port, "netns", bridge_ns, "type", "veth", "peer", "name",
+             "mesh0", "netns", c.netns)
+        _run("ip", "-n", bridge_ns, "link", "set", port, "master", "br0", "up")
+        _run("ip", "-n", c.netns, "addr", "add", f"{c.mesh_ip}/24", "dev", "mesh0")
+        _run("ip", "-n", c.netns, "link", "set", "mesh0", "up")
 
 
 def _start(c: Container, root: Path, authorized: Path, extra_binds: list[str]) -> None:
@@ -158,15 +175,17 @@ def _free_slot(count: int) -> int:
     start = os.getpid() % 60
     for step in range(60):
         slot = (start + step) % 60
-        if not any(os.path.exists(f"/run/netns/openclaw-oc{slot}n{i}") for i in range(count)):
+        if not any(os.path.exists(f"/run/netns/openclaw-oc{slot}n{i}") for i in range(count)
+                   ) and not os.path.exists(f"/run/netns/openclaw-oc{slot}br"):
             return slot
     raise RuntimeError("every test network slot is taken: remove stale openclaw-oc* namespaces")
 
 
 @contextlib.contextmanager
 def containers(count: int, workdir: Path, key: Path, extra_binds: list[str] | None = None,
-               boot_timeout: float = 90) -> Iterator[list[Container]]:
-    """Boot `count` containers; always stop them and remove their namespaces and cgroups."""
+               boot_timeout: float = 90, mesh: bool = False) -> Iterator[list[Container]]:
+    """Boot `count` containers; always stop them and remove their namespaces and cgroups.
+    mesh: the containers also share a bridge (Container.mesh_ip)."""
     root = rootfs()
     slot = _free_slot(count)
     fleet = []
@@ -178,9 +197,13 @@ def containers(count: int, workdir: Path, key: Path, extra_binds: list[str] | No
         fleet.append(Container(f"node{i + 1}", i, wd, f"openclaw-{tag}", f"ocv{slot}n{i}",
                                f"10.213.{slot}.{base + 1}", f"10.213.{slot}.{base + 2}",
                                boot=f"-{os.urandom(4).hex()}"))
+    bridge_ns = f"openclaw-oc{slot}br"
     try:
         for c in fleet:
             _setup_network(c)
+        if mesh:
+            _setup_mesh(fleet, bridge_ns, slot)
+        for c in fleet:
             _start(c, root, key.parent / "authorized", extra_binds or [])
         deadline = time.monotonic() + boot_timeout
         for c in fleet:
@@ -189,3 +212,5 @@ def containers(count: int, workdir: Path, key: Path, extra_binds: list[str] | No
     finally:
         for c in fleet:
             _stop(c)
+        if mesh:
+            _quiet("ip", "netns", "del", bridge_ns)

@@ -13,6 +13,8 @@ from pathlib import Path
 CACHE = Path(os.environ.get("OPENCLAW_TEST_CACHE", "/var/cache/openclaw-test"))
 PACKAGES = ("systemd", "systemd-sysv", "dbus", "openssh-server", "python3", "iproute2",
             "procps", "curl", "sudo", "ca-certificates",
+            # replication (deployment.failover.replicate): rsync and its rrsync
+            "rsync",
             # what bootstrap installs for the LLM gateway (the hosts have no package mirror)
             "python3-venv", "redis-server", "logrotate",
             # the autoscaler's queue (PostgreSQL, started by the tests that use it)

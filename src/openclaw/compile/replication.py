@@ -114,7 +114,7 @@ def authorized_keys(rep: Replication, keys: Mapping[str, str], current: str = ""
         tag = MARK + source
         key = clean_key(keys.get(source, ""))
         if key:
-            lines.append(f'restrict,command="{RRSYNC} -wo -munge-links '
+            lines.append(f'restrict,command="{RRSYNC} -wo -munge '
                          f'{rep.replica(source)}" {key} {tag}')
         elif kept := _kept(current, tag):
             lines.append(kept)

@@ -120,7 +120,8 @@ if [ -f {_q(plan.target(PENDING_PATH))} ]; then
   head -c 65536 {_q(plan.target(PENDING_PATH))} | sed 's/^/PENDING\t/'; echo
 fi
 if [ -f {mode} ]; then printf 'MODE\t%s\n' "$(head -c 64 {mode} | cut -d ' ' -f 1)"; fi
-{_record_probe(plan)}{_runtime_probe(plan)}{_replication_probe(plan, make_key)}if [ -r {lock}/holder ]; then
+{_record_probe(plan)}{_runtime_probe(plan)}{_replication_probe(plan, make_key)}\
+if [ -r {lock}/holder ]; then
   printf 'LOCK\\t%s\\n' "$(cut -f2 {lock}/holder | head -c 300 | tr '\\t\\n' '  ')"
 fi
 echo 'END'
@@ -273,17 +274,21 @@ def _replication_probe(plan: HostPlan, make_key: bool) -> str:
         return ""
     key = _q(plan.target(replication.KEY))
     pairs = " ".join(_q(plan.target(p)) for p in (rep.authorized_keys, rep.known_hosts))
+    keygen = (f"ssh-keygen -q -t ed25519 -N '' -C {_q(replication.MARK + plan.host)} "
+              f"-f {key} </dev/null >/dev/null")
     made = (f"""if [ ! -f {key} ]; then
-  (umask 077 && mkdir -p {_q(plan.target(replication.KEY_DIR))} && ssh-keygen -q -t ed25519 \
-    -N '' -C {_q(replication.MARK + plan.host)} -f {key} </dev/null >/dev/null) || true
+  mkdir -p -m 0700 {_q(plan.target(replication.KEY_DIR))} && (umask 077 && {keygen}) || true
 fi
 """ if make_key else "")
-    return made + f"""if [ -f {key}.pub ]; then printf 'REPLKEY\t%s\n' "$(head -n 1 {key}.pub | head -c 2000)"; fi
+    return made + f"""if [ -f {key}.pub ]; then
+  printf 'REPLKEY\\t%s\\n' "$(head -n 1 {key}.pub | head -c 2000)"
+fi
 if [ -f {replication.HOST_KEY} ]; then
-  printf 'HOSTKEY\t%s\n' "$(head -n 1 {replication.HOST_KEY} | head -c 2000)"
+  printf 'HOSTKEY\\t%s\\n' "$(head -n 1 {replication.HOST_KEY} | head -c 2000)"
 fi
 for p in {pairs}; do
-  if [ -f "$p" ] && [ ! -L "$p" ]; then printf 'PAIR\t%s\t' "$p"; head -c 65536 "$p" | base64 -w0; echo; fi
+  [ -f "$p" ] && [ ! -L "$p" ] || continue
+  printf 'PAIR\\t%s\\t' "$p"; head -c 65536 "$p" | base64 -w0; echo
 done
 """
 
