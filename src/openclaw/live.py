@@ -52,9 +52,16 @@ def _secrets(project: Project, config_path: str) -> dict[str, str]:
     return resolve(project.config.secrets.env, Path(config_path).resolve().parent)
 
 
-def open_session(project: Project) -> Session:
+def open_session(project: Project, extra: tuple[Host, ...] = ()) -> Session:
     from openclaw.sync.engine import Session
-    return Session(project.inventory.hosts)
+    return Session(project.inventory.hosts + extra)
+
+
+def _outside(project: Project) -> tuple[Host, ...]:
+    """Replication peers and sources of the selected hosts that the run leaves out."""
+    from openclaw.compile import replication
+    return replication.outside(project.config, project.inventory.hosts,
+                               project.inventory.fleet)
 
 
 @dataclass
@@ -87,10 +94,12 @@ def _hold(project: Project, plans: list[HostPlan], token: str,
 def plan(project: Project, config_path: str, progress: Callable[[str], None]) -> LiveRun:
     plans = list(compile_fleet(project.config, project.inventory))
     values = _secrets(project, config_path)
+    outside = _outside(project)
     progress(f"connecting to {len(plans)} host(s)")
-    with open_session(project) as session:
+    with open_session(project, outside) as session:
         progress("reading host state")
-        changes = runner.plan_hosts(session, list(project.inventory.hosts), plans, values)
+        changes = runner.plan_hosts(session, list(project.inventory.hosts), plans, values,
+                                    outside=tuple(h.name for h in outside))
     return LiveRun(changes)
 
 
@@ -156,14 +165,16 @@ def apply(project: Project, config_path: str, progress: Callable[[str], None],
     values = _secrets(project, config_path)
     hosts = list(project.inventory.hosts)
     token = pysecrets.token_hex(12)
+    outside = _outside(project)
     progress(f"connecting to {len(plans)} host(s)")
-    with open_session(project) as session:
+    with open_session(project, outside) as session:
         # Read first, lock only the hosts that change: an apply that changes nothing is one
         # SSH command per host. A host changed by another run between this read and the lock
         # is still safe: the lock keeps installs apart, the install writes whole files and
         # refuses a merged file that changed since this plan (merged again below).
         progress("reading host state")
-        changes = runner.plan_hosts(session, hosts, plans, values, make_keys=True)
+        changes = runner.plan_hosts(session, hosts, plans, values, make_keys=True,
+                                    outside=tuple(h.name for h in outside))
         order = {p.host: i for i, p in enumerate(plans)}
         changes.sort(key=lambda c: order[c.host])
         show_plan(changes)

@@ -276,7 +276,8 @@ def implicit_chat(data: dict[str, Any]) -> bool:
 # Variables the host scripts read from their compiled .conf files; an .env key of the same
 # name would be shadowed by them (tests keep this list in step with the templates).
 SCRIPT_VARIABLES = frozenset((
-    "ACTIVE_PROVIDERS_FILE", "ALERT_CMD", "AUTOSCALE_REPORT", "DEPTH_QUERY", "DOWN_AT",
+    "ACTIVE_PROVIDERS_FILE", "ALERT_CMD", "FAILOVER_JSON", "KNOWN_HOSTS", "REPLICA_RECORD",
+    "REPLICA_RPO", "REPLICA_SINCE_FILE", "AUTOSCALE_REPORT", "DEPTH_QUERY", "DOWN_AT",
     "DOWN_OP", "LOCK_KEY", "LOCK_TTL", "LOCK_URL_ENV", "MAX_INSTANCES", "MIN_INSTANCES",
     "QUEUE_URL_ENV", "UP_AT", "UP_OP", "AUDIT_CHECKPOINT", "AUDIT_HITS_FILE", "AUDIT_KEY",
     "AUDIT_SEEN_FILE", "ALERT_DISK_USAGE", "ALERT_ERROR_RATE",
@@ -751,10 +752,11 @@ def _dns_keys(ctx: Context) -> Iterator[Finding]:
                      severity=WARNING)
     failover = ("deployment", "failover")
     if _written(ctx, (*failover, "automatic")) and ctx.get(*failover, "automatic"):
+        replicated = ("it restores the replicas" if ctx.get(*failover, "replicate") else
+                      "state is not replicated: set replicate")
         yield ctx.at((*failover, "automatic"), "no automatic failover: nothing decides one "
                      "without an operator; run `openclaw failover` by hand or from a "
-                     "scheduler (rpo is the backup interval; state is not replicated)",
-                     "W016", severity=WARNING)
+                     f"scheduler ({replicated})", "W016", severity=WARNING)
     if _written(ctx, (*failover, "rto")) and not dns:
         yield ctx.at((*failover, "rto"), "no effect without deployment.dns "
                      "(deployment.failover.rto): `openclaw failover` measures its time "

@@ -32,14 +32,17 @@ CHANGES = [
      {UNITS + "openclaw-health-check.timer"}),
     ("    - rpo: 15 minutes", "    - rpo: 30 minutes",
      {UNITS + "openclaw-backup.service", UNITS + "openclaw-backup.timer",
-      CONF + "backup.conf", CONF + "failover.json"}),
+      CONF + "backup.conf", CONF + "failover.json",
+      # replication: every rpo/2, the health check's replica age against the rpo
+      UNITS + "openclaw-replicate.service", UNITS + "openclaw-replicate.timer",
+      CONF + "health-check.conf"}),
     ("  level: limited\n", "  level: read_only\n",
      {UNITS + n for n in ("openclaw-gateway.service", "openclaw-worker@.service",
                           "openclaw-health-check.service", "openclaw-budget-check.service",
                           "openclaw-backup.service", "openclaw-dashboard.service",
                           "openclaw-autoscale.service", "openclaw-mode.service",
                           "openclaw-llm-gateway.service", "openclaw-redis.service",
-                          "openclaw-redis-state.service")}
+                          "openclaw-redis-state.service", "openclaw-replicate.service")}
      | {OPENCLAW_JSON}),  # OpenClaw's tool settings follow the level
     ("      alert_threshold: 80%", "      alert_threshold: 75%",
      {CONF + "budget-check.conf", CONF + "failover.json"}),

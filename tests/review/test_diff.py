@@ -87,11 +87,16 @@ def test_host_added(repo: Path) -> None:
     r = diff(repo, base="main~1")
     assert r.returncode == 2
     assert settings(r.stdout) == ["inventory: host agent-euw1-03.example.com added to eu-west"]
-    assert "agent-euw1-03.example.com (eu-west):\n  host added: 47 file(s) to create" in r.stdout
+    assert "agent-euw1-03.example.com (eu-west):\n  host added: 53 file(s) to create" in r.stdout
     assert ("enable and start: openclaw-redis.service, openclaw-redis-state.service, "
             "openclaw-llm-gateway.service, openclaw-gateway.service, "
             "openclaw-worker@1.service") in r.stdout
-    assert "0 host(s) changed, 1 added, 0 removed, 6 unchanged" in r.stdout
+    # Replication pairs hosts across regions by position: the new host ships to us-east's
+    # third host, and us-east's third now ships to it instead of to eu-west's first.
+    assert "2 host(s) changed, 1 added, 0 removed, 4 unchanged" in r.stdout
+    assert "agent-use1-03.example.com (us-east):\n  ~ /opt/openclaw/config/failover.json\n" \
+        in r.stdout
+    assert "  + /opt/openclaw/replicas/.ssh/authorized_keys" in r.stdout
 
 
 def test_region_added(repo: Path) -> None:
@@ -196,7 +201,8 @@ def test_json_report_matches_its_schema(repo: Path) -> None:
     schema = resources.schema("diff-report.schema.json")
     assert list(jsonschema.Draft202012Validator(schema).iter_errors(doc)) == []
     assert doc["counts"] == {"added": 1, "changed": 6, "removed": 0, "same": 0}
-    assert [len(g["hosts"]) for g in doc["groups"]] == [6, 1]
+    # The breaker change on all six, two of them re-paired for replication (test_host_added).
+    assert [len(g["hosts"]) for g in doc["groups"]] == [4, 1, 1, 1]
     assert diff(repo, "--format", "json").stdout == r.stdout  # stable
 
 

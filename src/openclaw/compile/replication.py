@@ -94,6 +94,17 @@ def pairing(cfg: Config, hosts: Iterable[Host]) -> Pairing:
     return Pairing(peers)
 
 
+def outside(cfg: Config, selected: Iterable[Host], fleet: Iterable[Host]) -> tuple[Host, ...]:
+    """The peers and sources of the selected hosts that the run does not select: their
+    keys are read (never created) so that a run of one region or shard pairs its hosts
+    with the rest of the fleet."""
+    names = {h.name for h in selected}
+    peers = pairing(cfg, fleet).peers
+    wanted = {p.host for s, p in peers.items() if s in names} | {
+        s for s, p in peers.items() if p.host in names}
+    return tuple(h for h in fleet if h.name in wanted - names)
+
+
 def clean_key(text: str) -> str:
     """'TYPE BASE64' from a reported public key line, or '' when it is not one."""
     fields = text.split()

@@ -203,7 +203,7 @@ def parse_state(plan: HostPlan, output: str) -> HostState:
     runtime_current = ""
     pending: set[str] = set()
     host_mode = "FULL"
-    repl_key = host_key = ""
+    repl_key, host_key = parse_keys(output)
     pair_current: dict[str, str] = {}
     for line in output.splitlines():
         sha = _SHA.match(line)
@@ -240,10 +240,6 @@ def parse_state(plan: HostPlan, output: str) -> HostState:
             pending.add(parts[1])
         elif tag == "MODE" and len(parts) == 2 and parts[1] in MODES:
             host_mode = parts[1]
-        elif tag == "REPLKEY" and len(parts) == 2:
-            repl_key = replication.clean_key(parts[1])
-        elif tag == "HOSTKEY" and len(parts) == 2:
-            host_key = replication.clean_key(parts[1])
         elif tag == "PAIR" and len(parts) == 3 and parts[1] in logical:
             pair_current[logical[parts[1]]] = base64.b64decode(parts[2]).decode(
                 errors="replace")
@@ -268,6 +264,33 @@ def parse_state(plan: HostPlan, output: str) -> HostState:
                      repl_key, host_key, pair_current)
 
 
+def keys_script() -> str:
+    """A host outside the run: its replication key and SSH host key (public halves)."""
+    return _keys(_q(replication.KEY)) + "echo END\n"
+
+
+def parse_keys(output: str) -> tuple[str, str]:
+    """(replication key, host key) from keys_script or state_script output."""
+    repl = host = ""
+    for line in output.splitlines():
+        tag, _, value = line.partition("\t")
+        if tag == "REPLKEY":
+            repl = replication.clean_key(value)
+        elif tag == "HOSTKEY":
+            host = replication.clean_key(value)
+    return repl, host
+
+
+def _keys(key: str) -> str:
+    return f"""if [ -f {key}.pub ]; then
+  printf 'REPLKEY\\t%s\\n' "$(head -n 1 {key}.pub | head -c 2000)"
+fi
+if [ -f {replication.HOST_KEY} ]; then
+  printf 'HOSTKEY\\t%s\\n' "$(head -n 1 {replication.HOST_KEY} | head -c 2000)"
+fi
+"""
+
+
 def _replication_probe(plan: HostPlan, make_key: bool) -> str:
     rep = plan.replication
     if rep is None:
@@ -280,13 +303,7 @@ def _replication_probe(plan: HostPlan, make_key: bool) -> str:
   mkdir -p -m 0700 {_q(plan.target(replication.KEY_DIR))} && (umask 077 && {keygen}) || true
 fi
 """ if make_key else "")
-    return made + f"""if [ -f {key}.pub ]; then
-  printf 'REPLKEY\\t%s\\n' "$(head -n 1 {key}.pub | head -c 2000)"
-fi
-if [ -f {replication.HOST_KEY} ]; then
-  printf 'HOSTKEY\\t%s\\n' "$(head -n 1 {replication.HOST_KEY} | head -c 2000)"
-fi
-for p in {pairs}; do
+    return made + _keys(key) + f"""for p in {pairs}; do
   [ -f "$p" ] && [ ! -L "$p" ] || continue
   printf 'PAIR\\t%s\\t' "$p"; head -c 65536 "$p" | base64 -w0; echo
 done

@@ -59,10 +59,12 @@ def desired_contents(plan: HostPlan, values: dict[str, str]) -> dict[str, bytes]
 
 def plan_hosts(session: SessionLike, hosts: list[Host], plans: list[HostPlan],
                values: dict[str, str], partial: frozenset[str] = frozenset(),
-               make_keys: bool = False) -> list[HostChanges]:
+               make_keys: bool = False, outside: tuple[str, ...] = ()
+               ) -> list[HostChanges]:
     """Read each host in one command (two when files differ) and compare with its plan.
     partial: hosts whose plan lists only what this run changes (nothing is removed).
-    make_keys: create missing replication keys while reading (apply)."""
+    make_keys: create missing replication keys while reading (apply). outside: hosts of the
+    session outside the run whose replication keys pair the run's hosts."""
     salt = pysecrets.token_hex(16)
     REDACT.add(salt)  # hashes of .env values are salted; the salt never shows
     by_name = {p.host: p for p in plans}
@@ -70,9 +72,12 @@ def plan_hosts(session: SessionLike, hosts: list[Host], plans: list[HostPlan],
     unreachable = session.unreachable
     scripts = {p.host: probe.state_script(p, salt, make_keys) for p in plans
                if p.host not in unreachable}
+    scripts.update({n: probe.keys_script() for n in outside if n not in unreachable})
     outcomes = session.shell(scripts)
     states: dict[str, probe.HostState] = {}
     errors: dict[str, str] = dict(unreachable)
+    others = {n: probe.parse_keys(outcomes.pop(n).stdout) for n in outside
+              if n in outcomes and outcomes[n].ok}
     for name, out in outcomes.items():
         if not out.ok:
             errors[name] = _first_line(out.error) or "the state probe failed"
@@ -81,7 +86,7 @@ def plan_hosts(session: SessionLike, hosts: list[Host], plans: list[HostPlan],
             states[name] = probe.parse_state(by_name[name], out.stdout)
         except (ValueError, IndexError) as e:
             errors[name] = f"unreadable state probe output: {e}"
-    plans = paired(plans, states)
+    plans = paired(plans, states, others)
     by_name = {p.host: p for p in plans}
     fetch: dict[str, list[str]] = {}
     for name, st in states.items():
@@ -114,11 +119,15 @@ def plan_hosts(session: SessionLike, hosts: list[Host], plans: list[HostPlan],
     return result
 
 
-def paired(plans: list[HostPlan], states: dict[str, probe.HostState]) -> list[HostPlan]:
-    """The replication files filled from the keys the hosts reported: a peer outside this
-    run (or unreachable) keeps the line its last apply wrote."""
-    keys = {n: st.replication_key for n, st in states.items() if st.replication_key}
-    host_keys = {n: st.host_key for n, st in states.items() if st.host_key}
+def paired(plans: list[HostPlan], states: dict[str, probe.HostState],
+           others: dict[str, tuple[str, str]] | None = None) -> list[HostPlan]:
+    """The replication files filled from the keys the hosts reported (`others`: hosts
+    outside the run, (replication key, host key)): an unreachable peer keeps the line the
+    last apply wrote."""
+    reported = {**(others or {}), **{n: (st.replication_key, st.host_key)
+                                     for n, st in states.items()}}
+    keys = {n: k for n, (k, _) in reported.items() if k}
+    host_keys = {n: h for n, (_, h) in reported.items() if h}
     out = []
     for plan in plans:
         rep = plan.replication

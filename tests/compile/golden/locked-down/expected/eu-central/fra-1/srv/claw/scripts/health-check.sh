@@ -400,6 +400,29 @@ MEM_USED=$(awk -v a="$MEM_AVAIL" -v t="$MEM_TOTAL" 'BEGIN { print (t ? 1 - a / t
 threshold memory_usage "$MEM_USED" "${ALERT_MEMORY_USAGE[@]}" "memory use $MEM_USED"
 threshold disk_usage "$(awk -v p="${DISK_PCT:-0}" 'BEGIN { print p / 100 }')" \
   "${ALERT_DISK_USAGE[@]}" "disk use ${DISK_PCT:-?}%"
+
+# --- replica age (deployment.failover.replicate) -----------------------------------------
+
+REPLICA_JSON=null
+if [ -n "${REPLICA_RPO:-}" ]; then
+  read -r r_at r_peer _ <"$REPLICA_RECORD" 2>/dev/null || true
+  if [[ ${r_at:-} =~ ^[0-9]+$ ]]; then
+    r_age=$((NOW - r_at))
+    r_text="${r_age}s old on ${r_peer:-?}"
+  else
+    # Never replicated: counted from when replication was set up on this host.
+    r_age=$((NOW - $(stat -c %Y "$REPLICA_SINCE_FILE" 2>/dev/null || echo "$NOW")))
+    r_text="never replicated"
+  fi
+  if [ "$r_age" -gt "$REPLICA_RPO" ]; then
+    alert fire replica-stale warning "replica of $HOST_NAME ($REGION) over the rpo of ${REPLICA_RPO}s: $r_text"
+  else
+    alert resolve replica-stale "replica of $HOST_NAME within the rpo again"
+  fi
+  REPLICA_JSON=$(printf '{"peer": %s, "age_seconds": %s, "rpo_seconds": %s}' \
+    "$([[ ${r_at:-} =~ ^[0-9]+$ ]] && json_str "${r_peer:-}" || echo null)" \
+    "$([[ ${r_at:-} =~ ^[0-9]+$ ]] && echo "$r_age" || echo null)" "$REPLICA_RPO")
+fi
 alert escalate
 
 # --- report and metrics -------------------------------------------------------------------
@@ -416,6 +439,7 @@ join() { local IFS=,; printf '%s' "$*"; }
   printf '  "p99_latency": %s,\n  "figures": %s,\n  "mode_reasons": [%s],\n' \
     "${P99_LATENCY:-0}" "$(json_str "$FIGURES")" "$(join "${reasons[@]}")"
   printf '  "checks": [%s],\n' "$(join "${CHECKS_JSON[@]}")"
+  printf '  "replica": %s,\n' "$REPLICA_JSON"
   printf '  "breakers": {%s}\n}\n' "$(join "${BREAKERS_JSON[@]}")"
 } | write_atomic "$REPORT_FILE" || log "cannot write $REPORT_FILE"
 
@@ -429,6 +453,10 @@ join() { local IFS=,; printf '%s' "$*"; }
   for m in FULL DEGRADED MINIMAL MAINTENANCE; do
     printf 'openclaw_degradation_mode{mode="%s"} %s\n' "$m" "$([ "$m" = "$MODE" ] && echo 1 || echo 0)"
   done
+  if [ -n "${REPLICA_RPO:-}" ] && [[ ${r_at:-} =~ ^[0-9]+$ ]]; then
+    echo "# TYPE openclaw_replica_age_seconds gauge"
+    echo "openclaw_replica_age_seconds $r_age"
+  fi
   echo "# TYPE openclaw_health_check_timestamp_seconds gauge"
   echo "openclaw_health_check_timestamp_seconds $NOW"
   if [ -r "$STATE_DIR/budgets.state" ]; then
