@@ -533,27 +533,45 @@ def dns_apply(config: str, inventory: str | None, fmt: str) -> None:
 
 @main.command(name="failover")
 @config_options
-@click.option("--from", "source", required=True, metavar="REGION",
+@click.option("--from", "source", metavar="REGION",
               help="The region leaving the published records.")
-@click.option("--to", "target", required=True, metavar="REGION",
+@click.option("--to", "target", metavar="REGION",
               help="The region taking its traffic (verified healthy first).")
+@click.option("--auto", "automatic", is_flag=True,
+              help="Decide: fail over the first region in service none of whose hosts is "
+                   "healthy (deployment.failover.automatic; run it from a scheduler).")
 @click.option("-v", "--verbose", count=True, help="More detail on stderr.")
 @guarded
-def failover_cmd(config: str, inventory: str | None, source: str, target: str,
-                 verbose: int) -> None:
+def failover_cmd(config: str, inventory: str | None, source: str | None,
+                 target: str | None, automatic: bool, verbose: int) -> None:
     """Move a region's traffic to another: the target's hosts must pass the rollout's
     health gate, then DNS (deployment.dns, through octoDNS) drops the source's hosts and
     gives its weight to the target; the zone records the failover, so `failback` and every
-    later `dns apply` know it. Exit 0 done within deployment.failover.rto, 1 refused,
-    failed or over the RTO.
+    later `dns apply` know it. With deployment.failover.replicate, the target's hosts first
+    restore the source's replicas. --auto decides alone (deployment.failover.automatic):
+    the first region in service none of whose hosts passes the gate goes to its first
+    healthy failover region. Exit 0 done within deployment.failover.rto (or nothing to do),
+    1 refused, failed or over the RTO.
 
     \b
       openclaw failover --from us-east --to eu-west -i inventory/production.yaml
+      openclaw failover --auto -i inventory/production.yaml   # from cron or a timer
     """
     from openclaw import failover, live
+    if (automatic and (source or target)) or (not automatic and not (source and target)):
+        raise OpenclawError("failover needs --from and --to, or --auto alone")
     live.setup_logging(verbose)
-    outcome = failover.failover(load_all(config, inventory), source, target,
-                                _progress("text", verbose))
+    project = load_all(config, inventory)
+    if automatic:
+        decided = failover.auto(project, _progress("text", verbose))
+        if decided is None:
+            sys.stdout.write("failover --auto: every region in service has a healthy host; "
+                             "nothing to do\n")
+            sys.exit(0)
+        outcome = decided
+    else:
+        assert source and target
+        outcome = failover.failover(project, source, target, _progress("text", verbose))
     sys.stdout.write(failover.render_text(outcome))
     sys.exit(0 if outcome.within_rto else 1)
 

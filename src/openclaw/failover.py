@@ -110,12 +110,29 @@ def _verify(project: Project, region: str, progress: Callable[[str], None],
     """The region's hosts through the rollout's health gate; refused unless all pass.
     restore: host -> the source whose replica it restores first. Returns the hosts that
     passed, those without systemd (nothing to gate), and what each restored."""
+    progress(f"verifying {region}")
+    failed, skipped, restored = _check(project, region, progress,
+                                       project.config.deployment.health_timeout, restore)
+    if failed:
+        raise OpenclawError(f"{region} is not healthy, DNS unchanged: " + "; ".join(
+            f"{h}: {why}" for h, why in sorted(failed.items())))
+    names = [h.name for h in project.inventory.select(region).hosts]
+    return ([n for n in names if n not in skipped], [n for n in names if n in skipped],
+            restored)
+
+
+def _check(project: Project, region: str, progress: Callable[[str], None], timeout: float,
+           restore: dict[str, str] | None = None,
+           ) -> tuple[dict[str, str], set[str], dict[str, str]]:
+    """Restore what `restore` asks, then the health gate on the region's hosts for up to
+    `timeout` (0: one look). Returns host -> why it failed, the hosts without systemd, and
+    what each host restored."""
     from openclaw import live
     from openclaw.sync import runner
     hosts = project.inventory.select(region)
     if not hosts.hosts:
         raise OpenclawError(f"region {region!r} has no hosts in {project.inventory.file}")
-    progress(f"verifying {region}: {', '.join(h.name for h in hosts.hosts)}")
+    progress(f"{region}: {', '.join(h.name for h in hosts.hosts)}")
     scoped = Project(project.config, hosts, project.warnings)
     script = live.health_gate(project.config)
     restored: dict[str, str] = {}
@@ -139,15 +156,37 @@ def _verify(project: Project, region: str, progress: Callable[[str], None],
                                 + (o.error.strip().splitlines() or ["no output"])[-1][:200])
         reachable = {h.name: script for h in hosts.hosts if h.name not in failed}
         skipped: set[str] = set()
-        failed.update(runner.gate_hosts(session, reachable,
-                                        project.config.deployment.health_timeout, progress,
-                                        skipped))
-    if failed:
-        raise OpenclawError(f"{region} is not healthy, DNS unchanged: " + "; ".join(
-            f"{h}: {why}" for h, why in sorted(failed.items())))
-    names = [h.name for h in hosts.hosts]
-    return ([n for n in names if n not in skipped], [n for n in names if n in skipped],
-            restored)
+        failed.update(runner.gate_hosts(session, reachable, timeout, progress, skipped))
+    return failed, skipped, restored
+
+
+def auto(project: Project, progress: Callable[[str], None]) -> Outcome | None:
+    """deployment.failover.automatic, decided here (on the controller that runs it, from a
+    scheduler): every region in service gets one look through the health gate; the first
+    region none of whose hosts passes fails over to its first failover region that is in
+    service and passes whole. None when every region in service has a healthy host."""
+    cfg = project.config
+    _regions(project)
+    if not cfg.deployment.automatic_failover:
+        raise OpenclawError("deployment.failover.automatic is false: --auto decides nothing "
+                            "(fail over by hand with --from and --to)")
+    _, out = dns_sync.sync(cfg, project.inventory, apply=False)
+    serving = [r.name for r in cfg.deployment.regions
+               if r.name not in out and project.inventory.select(r.name).hosts]
+    failed = {r: _check(project, r, progress, 0)[0] for r in serving}
+    down = [r for r in serving
+            if len(failed[r]) == len(project.inventory.select(r).hosts)]
+    if not down:
+        return None
+    source = down[0]
+    why = "; ".join(f"{h}: {w}" for h, w in sorted(failed[source].items()))
+    target = next((p.name for p in cfg.deployment.peers(source)
+                   if p.name in serving and not failed[p.name]), None)
+    if target is None:
+        raise OpenclawError(f"{source} is down ({why}) and none of its failover regions is "
+                            "in service and healthy: DNS unchanged")
+    progress(f"{source} is down: {why}")
+    return failover(project, source, target, progress)
 
 
 def failover(project: Project, source: str, target: str, progress: Callable[[str], None]

@@ -754,9 +754,10 @@ def _dns_keys(ctx: Context) -> Iterator[Finding]:
     if _written(ctx, (*failover, "automatic")) and ctx.get(*failover, "automatic"):
         replicated = ("it restores the replicas" if ctx.get(*failover, "replicate") else
                       "state is not replicated: set replicate")
-        yield ctx.at((*failover, "automatic"), "no automatic failover: nothing decides one "
-                     "without an operator; run `openclaw failover` by hand or from a "
-                     f"scheduler ({replicated})", "W016", severity=WARNING)
+        yield ctx.at((*failover, "automatic"), "decided only where `openclaw failover "
+                     "--auto` runs: put it on a schedule (cron, a systemd timer, a CI "
+                     "schedule) on a controller; the DNS provider's health checks are not "
+                     f"used ({replicated})", "W016", severity=WARNING)
     if _written(ctx, (*failover, "rto")) and not dns:
         yield ctx.at((*failover, "rto"), "no effect without deployment.dns "
                      "(deployment.failover.rto): `openclaw failover` measures its time "

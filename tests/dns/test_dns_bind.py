@@ -169,3 +169,32 @@ def test_failover_to_an_unhealthy_region_is_refused(bind: int, tmp_path: Path) -
     assert "error: beta is not healthy, DNS unchanged: b3: " in r.stderr
     assert "Traceback" not in r.stderr
     assert dig(port, "agents.example.test") == ["192.0.2.1", "192.0.2.2"]
+
+
+def test_automatic_failover_of_a_region_that_is_down(bind: int, tmp_path: Path) -> None:
+    """`failover --auto` (deployment.failover.automatic): alpha's hosts all fail the gate
+    (nothing listens where they are), so alpha goes to beta; a second run finds nothing to
+    do; a healthy fleet is left alone."""
+    port = bind
+    config, inventory = project(tmp_path, port)
+    healthy = inventory.read_text()
+    assert openclaw(config, inventory, "failover", "--auto").stdout == (
+        "failover --auto: every region in service has a healthy host; nothing to do\n")
+    inventory.write_text(healthy.replace("a1: {root: hosts/a1,", "a1: {ssh_host: 127.0.0.1, "
+                                         "ssh_port: 1,").replace(
+        "a2: {root: hosts/a2,", "a2: {ssh_host: 127.0.0.1, ssh_port: 1,"))
+    assert openclaw(config, inventory, "dns", "apply").returncode == 0
+    assert dig(port, "agents.example.test") == ["192.0.2.1", "192.0.2.11", "192.0.2.2"]
+    r = openclaw(config, inventory, "failover", "--auto")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "failover alpha -> beta\n" in r.stdout and "alpha is down: a1: " in r.stderr
+    assert dig(port, "agents.example.test") == ["192.0.2.11"]
+    r = openclaw(config, inventory, "failover", "--auto")
+    assert r.returncode == 0 and "nothing to do" in r.stdout, r.stdout + r.stderr
+    bad = config.read_text().replace("  latency_routing:", "  failover:\n    automatic: false\n"
+                                     "  latency_routing:")
+    config.write_text(bad)
+    r = openclaw(config, inventory, "failover", "--auto")
+    assert r.returncode == 1 and "automatic is false" in r.stderr
+    r = openclaw(config, inventory, "failover", "--auto", "--to", "beta")
+    assert r.returncode == 1 and "--from and --to, or --auto alone" in r.stderr
