@@ -131,6 +131,11 @@ def test_1_state_reaches_the_peer_region_within_the_rpo(pair: Pair) -> None:
                                                         "--no-pager | tail -20", check=False))
         time.sleep(2)
     assert pair.sh(1, f"cat {replica}/workspace/drill.md").strip() == MESSAGE
+    # The copies left the replica's own directory as apply made it: the service group's only.
+    assert pair.sh(1, f"stat -c '%a %U %G' {replica}").split() == \
+        ["2750", "openclaw-replica", "milkbot"]
+    assert pair.sh(1, f"stat -c '%U' {replica}/openclaw/memory/drill.md").strip() == \
+        "openclaw-replica"
     # Each host compiles its own openclaw.json; the .env files never leave.
     assert pair.sh(1, f"ls {replica}/openclaw").split().count("openclaw.json") == 0
     assert "GATEWAY_AUTH_TOKEN" not in pair.sh(1, f"grep -r GATEWAY_AUTH_TOKEN {replica} "
