@@ -68,6 +68,7 @@ def restore_script(cfg: Config, source: str) -> str:
     rep = shlex.quote(f"{svc.root}/replicas/{source}")
     state, workspace = (shlex.quote(f"{svc.root}/{d}") for d in ("state/openclaw",
                                                                    "workspace"))
+    sqlite = shlex.quote(f"{svc.root}/scripts/openclaw_sqlite.py")
     who = f"--reuid={shlex.quote(svc.user)} --regid={shlex.quote(svc.group)} --init-groups"
     return f"""set -u
 R={rep}
@@ -82,22 +83,7 @@ if [ -d "$R/workspace" ]; then
 fi
 # The copy holds the source gateway's leases (its process on its host): released, or this
 # gateway waits for them to expire.
-setpriv {who} -- python3 - {state} <<'PY' || rc=1
-import os, sqlite3, sys
-for top, dirs, files in os.walk(sys.argv[1]):
-    for name in files:
-        path = os.path.join(top, name)
-        if os.path.islink(path) or not os.path.isfile(path):
-            continue
-        with open(path, "rb") as f:
-            if f.read(16) != b"SQLite format 3\\0":
-                continue
-        db = sqlite3.connect(path)
-        if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'state_leases'").fetchone():
-            db.execute("DELETE FROM state_leases")
-            db.commit()
-        db.close()
-PY
+setpriv {who} -- python3 {sqlite} release {state} || rc=1
 systemctl start openclaw-gateway.service || rc=1
 [ "$rc" -eq 0 ] || exit 1
 printf 'RESTORED\\t%s\\t%s\\n' "${{newest%.*}}" "$(date +%s)"

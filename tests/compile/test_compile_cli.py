@@ -29,7 +29,7 @@ def digest(root: Path) -> str:
 
 def test_compile_twice_identical_with_manifest(tmp_path: Path) -> None:
     r = compile_to(tmp_path / "a")
-    assert r.returncode == 0 and "compiled 6 host(s), 316 files" in r.stderr
+    assert r.returncode == 0 and "compiled 6 host(s), 322 files" in r.stderr
     assert compile_to(tmp_path / "b").returncode == 0
     assert compile_to(tmp_path / "a").returncode == 0  # replaces its own earlier tree
     assert digest(tmp_path / "a") == digest(tmp_path / "b")
@@ -61,8 +61,8 @@ def test_compile_twice_identical_with_manifest(tmp_path: Path) -> None:
         "openclaw-llm-gateway.service", "openclaw-gateway.service",
         "openclaw-worker@1.service", "openclaw-worker@2.service",
         "openclaw-health-check.timer", "openclaw-budget-check.timer", "openclaw-backup.timer",
-        "openclaw-replicate.timer", "openclaw-autoscale.timer", "systemd-journald.service", "openclaw-dashboard.service",
-        "openclaw-mode.path"]
+        "openclaw-replicate.timer", "openclaw-autoscale.timer", "systemd-journald.service",
+        "openclaw-dashboard.service", "openclaw-mode.path"]
 
 
 def test_region_and_limit_select_hosts(tmp_path: Path) -> None:

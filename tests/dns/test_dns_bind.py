@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.hosts.bind import SECRET, dig, named
+from tests.hosts.bind import SECRET, dig, named, provider
 
 OPENCLAW = str(Path(sys.executable).parent / "openclaw")
 
@@ -40,15 +40,7 @@ deployment:
     name: agents
     ttl: 60s
     provider:
-      class: octodns_bind.Rfc2136Provider
-      host: 127.0.0.1
-      port: {port}
-      key_name: openclaw
-      key_secret: env/{secret_env}
-      key_algorithm: hmac-sha256
-      # BIND has no dynamic records: every host in service is answered
-      strict_supports: false
-""")
+{provider(port, secret_env, "      ")}""")
     inventory = tmp_path / "inventory.yaml"
     inventory.write_text("""defaults:
   ssh_host: '@local'

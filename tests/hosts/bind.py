@@ -28,6 +28,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def provider(port: int, secret_env: str = "OPENCLAW_TEST_TSIG", indent: str = "    ") -> str:
+    """deployment.dns.provider for this server (YAML, at `indent`)."""
+    return "".join(f"{indent}{line}\n" for line in (
+        "class: octodns_bind.Rfc2136Provider", "host: 127.0.0.1", f"port: {port}",
+        "key_name: openclaw", f"key_secret: env/{secret_env}", "key_algorithm: hmac-sha256",
+        "# BIND has no dynamic records: every host in service is answered",
+        "strict_supports: false"))
+
+
 def dig(port: int, name: str, kind: str = "A") -> list[str]:
     out = subprocess.run(["dig", "@127.0.0.1", "-p", str(port), "+short", "+norecurse",
                           "+time=2", "+tries=3", name, kind], capture_output=True, text=True,

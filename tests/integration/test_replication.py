@@ -7,7 +7,6 @@ alpha back."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import time
@@ -16,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.hosts.bind import SECRET, dig, named
-from tests.hosts.nspawn import containers, make_key
-from tests.integration.conftest import CANARIES, FLEET_CONFIG, OPENCLAW, binds, require_tools
+from tests.hosts.bind import SECRET, dig, named, provider
+from tests.hosts.nspawn import Container, containers, make_key
+from tests.integration.conftest import FLEET_CONFIG, Fleet, binds, require_tools
 
 pytestmark = pytest.mark.integration
 RPO = 60
@@ -48,24 +47,29 @@ def config(port: int) -> str:
     name: agents
     ttl: 60s
     provider:
-      class: octodns_bind.Rfc2136Provider
-      host: 127.0.0.1
-      port: {port}
-      key_name: openclaw
-      key_secret: env/OPENCLAW_TEST_TSIG
-      key_algorithm: hmac-sha256
-      strict_supports: false
-"""
+{provider(port, indent="      ")}"""
 
 
-class Pair:
-    def __init__(self, workdir: Path, key: Path, hosts: list, port: int) -> None:
-        self.key, self.hosts, self.port = key, hosts, port
-        self.config = workdir / "openclaw.yaml"
-        self.config.write_text(config(port))
-        self.inventory = workdir / "inventory.yaml"
-        a, b = hosts
-        self.inventory.write_text(f"""defaults:
+class Pair(Fleet):
+    """node1 in alpha, node2 in beta, each reachable from the other at its mesh address."""
+
+    port: int = 0
+    config: Path = FLEET_CONFIG
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return self.openclaw(*args, config=self.config, env={"OPENCLAW_TEST_TSIG": SECRET})
+
+    def sh(self, index: int, command: str, check: bool = True) -> str:
+        r = self.hosts[index].ssh(command, self.key, check=False)
+        if check:
+            assert r.returncode == 0, f"{command}: {r.stdout}{r.stderr}"
+        return r.stdout
+
+
+def pair_inventory(workdir: Path, key: Path, hosts: list[Container]) -> Path:
+    a, b = hosts
+    path = workdir / "inventory.yaml"
+    path.write_text(f"""defaults:
   ssh_user: root
   ssh_key: {key}
   ssh_known_hosts: {workdir}/known_hosts
@@ -77,18 +81,7 @@ regions:
     hosts:
       node2: {{ssh_host: {b.ip}, public_address: {b.ip}, replication_address: {b.mesh_ip}}}
 """)
-
-    def openclaw(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([OPENCLAW, *args, "-c", str(self.config), "-i",
-                               str(self.inventory)], capture_output=True, text=True,
-                              timeout=600, stdin=subprocess.DEVNULL,
-                              env={**os.environ, **CANARIES, "OPENCLAW_TEST_TSIG": SECRET})
-
-    def sh(self, index: int, command: str, check: bool = True) -> str:
-        r = self.hosts[index].ssh(command, self.key, check=False)
-        if check:
-            assert r.returncode == 0, f"{command}: {r.stdout}{r.stderr}"
-        return r.stdout
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -98,14 +91,17 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
     key = make_key(workdir)
     with named(workdir / "bind") as port, \
             containers(2, workdir, key, extra_binds=binds(), mesh=True) as hosts:
-        yield Pair(workdir, key, hosts, port)
+        p = Pair(hosts, key, workdir, pair_inventory(workdir, key, hosts))
+        p.port, p.config = port, workdir / "openclaw.yaml"
+        p.config.write_text(config(port))
+        yield p
 
 
 def test_1_state_reaches_the_peer_region_within_the_rpo(pair: Pair) -> None:
-    r = pair.openclaw("apply", "--yes")
+    r = pair.run("apply", "--yes")
     assert r.returncode == 0, r.stdout + r.stderr
     # The keys were paired in the same apply: nothing is left to change.
-    r = pair.openclaw("plan")
+    r = pair.run("plan")
     assert r.returncode == 0, r.stdout + r.stderr
 
     node1_key = " ".join(pair.sh(0, f"cat {KEY}.pub").split()[:2])
@@ -146,12 +142,12 @@ def test_1_state_reaches_the_peer_region_within_the_rpo(pair: Pair) -> None:
     assert report["replica"]["peer"] == "node2"
     assert 0 <= report["replica"]["age_seconds"] <= RPO
     assert report["replica"]["rpo_seconds"] == RPO
-    r = pair.openclaw("status", "--format", "json")
+    r = pair.run("status", "--format", "json")
     hosts = {h["host"]: h for h in json.loads(r.stdout)["hosts"]}
     assert hosts["node1"]["replica"]["peer"] == "node2", r.stdout
     assert hosts["node1"]["replica"]["over_rpo"] is False
     assert hosts["node1"]["replica"]["age_seconds"] <= RPO
-    r = pair.openclaw("status")
+    r = pair.run("status")
     assert re.search(r"node1 .* on node2 \d+s ago", r.stdout), r.stdout
 
 
@@ -181,12 +177,12 @@ def test_2_the_replication_key_can_do_nothing_else(pair: Pair) -> None:
 
 def test_3_failover_restores_the_replica_and_moves_dns(pair: Pair) -> None:
     a, b = pair.hosts[0].ip, pair.hosts[1].ip
-    r = pair.openclaw("dns", "apply")
+    r = pair.run("dns", "apply")
     assert r.returncode == 0, r.stdout + r.stderr
     assert dig(pair.port, "agents.example.test") == sorted([a, b])
     assert "drill" not in pair.sh(1, f"ls {STATE}/memory 2>/dev/null || true")
 
-    r = pair.openclaw("failover", "--from", "alpha", "--to", "beta")
+    r = pair.run("failover", "--from", "alpha", "--to", "beta")
     assert r.returncode == 0, r.stdout + r.stderr[-3000:] + pair.sh(
         1, "journalctl -u openclaw-gateway --no-pager | tail -40; ls -la " + STATE,
         check=False)
@@ -204,6 +200,6 @@ def test_3_failover_restores_the_replica_and_moves_dns(pair: Pair) -> None:
         '{"ok":true,"status":"live"}'
     assert dig(pair.port, "agents.example.test") == [b]
 
-    r = pair.openclaw("failback", "--region", "alpha")
+    r = pair.run("failback", "--region", "alpha")
     assert r.returncode == 0, r.stdout + r.stderr
     assert dig(pair.port, "agents.example.test") == sorted([a, b])

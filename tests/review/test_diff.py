@@ -87,7 +87,7 @@ def test_host_added(repo: Path) -> None:
     r = diff(repo, base="main~1")
     assert r.returncode == 2
     assert settings(r.stdout) == ["inventory: host agent-euw1-03.example.com added to eu-west"]
-    assert "agent-euw1-03.example.com (eu-west):\n  host added: 53 file(s) to create" in r.stdout
+    assert "agent-euw1-03.example.com (eu-west):\n  host added: 54 file(s) to create" in r.stdout
     assert ("enable and start: openclaw-redis.service, openclaw-redis-state.service, "
             "openclaw-llm-gateway.service, openclaw-gateway.service, "
             "openclaw-worker@1.service") in r.stdout

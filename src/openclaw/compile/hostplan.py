@@ -219,6 +219,8 @@ def compile_host(cfg: Config, host: Host, cache: Cache | None = None,
     add(paths.failover, once(("failover", host.region, rep), lambda: documents.dumps(
         documents.failover(cfg, host.region, replication.document(cfg, rep)))), 0o640,
         grp=group)
+    if rep is not None and (shipping or rep.sources):  # snapshots, and restores
+        add(paths.script("openclaw_sqlite.py"), _static("openclaw_sqlite.py"), 0o644)
     if rep is not None and rep.sources:  # filled from the sources' keys at plan time
         add(rep.authorized_keys, replication.HEADER, 0o644)
     if rep is not None and rep.peer is not None:  # filled from the peer's host key

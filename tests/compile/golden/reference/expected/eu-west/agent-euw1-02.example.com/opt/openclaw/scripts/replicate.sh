@@ -33,28 +33,7 @@ SNAP="$STATE_DIR/replica-snapshot"
 start=$(now)
 mkdir -p "$STATE_DIR/openclaw" "$WORKSPACE_DIR" 2>/dev/null
 rm -rf "$SNAP" && mkdir -p "$SNAP" || exit 1
-if ! python3 - "$STATE_DIR/openclaw" "$SNAP" >"$SNAP.list" <<'PY'; then
-import os, sqlite3, sys
-src, dst = sys.argv[1:]
-for top, dirs, files in os.walk(src):
-    dirs[:] = sorted(d for d in dirs if not os.path.islink(os.path.join(top, d)))
-    for name in sorted(files):
-        path = os.path.join(top, name)
-        if os.path.islink(path) or not os.path.isfile(path):
-            continue
-        with open(path, "rb") as f:
-            if f.read(16) != b"SQLite format 3\0":
-                continue
-        rel = os.path.relpath(path, src)
-        os.makedirs(os.path.join(dst, os.path.dirname(rel)), exist_ok=True)
-        live = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        copy = sqlite3.connect(os.path.join(dst, rel))
-        live.backup(copy)
-        copy.close()
-        live.close()
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            print(f"/openclaw/{rel}{suffix}")
-PY
+if ! python3 "$HERE/openclaw_sqlite.py" snapshot "$STATE_DIR/openclaw" "$SNAP" >"$SNAP.list"; then
   log "cannot snapshot the SQLite databases in $STATE_DIR/openclaw"
   "$ALERT_CMD" fire replication-failed warning "replication from $HOST_NAME: no snapshot"
   exit 1
