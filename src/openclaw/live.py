@@ -9,6 +9,7 @@ import math
 import secrets as pysecrets
 import shlex
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -446,8 +447,9 @@ def health_gate(cfg: Config) -> str:
                             llm_port=gw.port if gw.enabled else None)
 
 
-def _wheels(cfg: Config, config_path: str) -> bytes | None:
-    """The gateway's wheels for hosts without the package index (install method wheels)."""
+def _wheels(cfg: Config, config_path: str, scratch: str) -> str | None:
+    """The gateway's wheels for hosts without the package index (install method wheels),
+    as a file in `scratch`."""
     from openclaw.sync import packages
     gw = cfg.llm_gateway
     if gw.install_method != "wheels" or not gw.wheels:
@@ -455,7 +457,7 @@ def _wheels(cfg: Config, config_path: str) -> bytes | None:
     folder = (Path(config_path).parent / gw.wheels).resolve()
     if not any(folder.glob("litellm-*.whl")):
         raise OpenclawError(f"llm_gateway.install.wheels: no litellm wheel in {folder}")
-    return packages.wheels_bundle(folder)
+    return packages.wheels_bundle(folder, Path(scratch) / "bundle.tar")
 
 
 def bootstrap(project: Project, config_path: str, region: str,
@@ -475,9 +477,10 @@ def bootstrap(project: Project, config_path: str, region: str,
     mine = [p for p in plans if p.region == region]
     if not mine:
         raise OpenclawError(f"region {region!r} has no hosts in the inventory")
-    wheels = _wheels(cfg, config_path)  # checked before any host is touched
+    scratch = tempfile.TemporaryDirectory(prefix="openclaw-wheels-")
+    wheels = _wheels(cfg, config_path, scratch.name)  # checked before any host is touched
     token = pysecrets.token_hex(12)
-    with _hold(project, plans, token, progress) as held:
+    with scratch, _hold(project, plans, token, progress) as held:
         session, locked = held.session, held.locked
         progress("reading host state")
         changes = runner.plan_hosts(session, hosts, locked, values, make_keys=True)

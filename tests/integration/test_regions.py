@@ -131,10 +131,13 @@ def test_2_canary_fails_the_gate_stops_and_rolls_back(fleet: Fleet,
 def _apply_in_background(fleet: Fleet, files: dict[str, Path], config: Path
                          ) -> subprocess.Popen[str]:
     import os
+    # Ctrl-C as from a terminal, whatever started the tests: a shell's background job
+    # inherits SIGINT ignored, and Python then never raises KeyboardInterrupt.
     return subprocess.Popen([OPENCLAW, "apply", "--yes", "-c", str(config), "-i",
                              str(files["inv_ab"])], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
-                            env={**os.environ, **CANARIES})
+                            env={**os.environ, **CANARIES},
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def _wait_for_line(proc: subprocess.Popen[str], text: str) -> None:

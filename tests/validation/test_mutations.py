@@ -5,6 +5,7 @@ shellcheck, a JSON parser and the LiteLLM proxy's own config loader."""
 
 from __future__ import annotations
 
+import ast
 import copy
 import functools
 import json
@@ -224,6 +225,8 @@ def _consumers_accept(changed: dict[tuple[str, str], bytes], litellm_loads: Any)
             json.loads(content)
         elif name == "llm-gateway.yaml":
             assert litellm_loads(content) == "Router"
+        elif name.endswith(".py"):  # the host's Python helpers
+            ast.parse(content)
         elif (name.endswith(SCRIPTS) and "/config/" in path) or "/scripts/" in path:
             if name.startswith("redis"):
                 continue

@@ -3,7 +3,6 @@ LLM gateway (LiteLLM, pinned, in its own virtualenv under the root)."""
 
 from __future__ import annotations
 
-import io
 import shlex
 import tarfile
 from pathlib import Path
@@ -149,11 +148,12 @@ def runtime_install(rt: RuntimeSpec, root: str = "/") -> str:
     return "\n".join(lines)
 
 
-def wheels_bundle(directory: Path) -> bytes:
-    """The wheels the controller uploads for hosts without the package index."""
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as tar:
+def wheels_bundle(directory: Path, target: Path) -> str:
+    """The wheels the controller uploads for hosts without the package index, as a tar file
+    at `target` (written and uploaded in pieces, never held whole in memory; wheels are
+    compressed already)."""
+    with tarfile.open(target, mode="w", format=tarfile.GNU_FORMAT) as tar:
         for wheel in sorted(directory.glob("*.whl")):
             tar.add(wheel, arcname=wheel.name)
-    return buf.getvalue()
+    return str(target)
 
