@@ -102,10 +102,19 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests tools deploys bench
 	$(BIN)/mypy
 
-# A fixed --basetemp: removed at the next run's start, and no numbered-directory cleanup at
-# session end (a clean-clone run once died there with EMFILE after every test had passed).
+# Two pytest runs side by side: the real hosts (tests/integration, nspawn) spend most of their
+# time waiting on systemd and the gateways, the rest mostly on the CPU; together they take
+# the time of the longer one. Each has its own fixed --basetemp: removed at the next run's
+# start, and no numbered-directory cleanup at session end (a clean-clone run once died there
+# with EMFILE after every test had passed). The hosts' output follows the rest's.
 unit: $(STAMP)
-	$(BIN)/pytest -q --basetemp=$${TMPDIR:-/tmp}/openclaw-pytest
+	@tmp=$${TMPDIR:-/tmp}; \
+	$(BIN)/pytest -q --basetemp=$$tmp/openclaw-pytest-hosts tests/integration \
+	  >$$tmp/openclaw-pytest-hosts.log 2>&1 & hosts=$$!; \
+	$(BIN)/pytest -q --basetemp=$$tmp/openclaw-pytest --ignore=tests/integration; rest=$$?; \
+	wait $$hosts; h=$$?; \
+	echo "== tests/integration (real hosts) =="; cat $$tmp/openclaw-pytest-hosts.log; \
+	test $$rest -eq 0 && test $$h -eq 0
 
 test: $(STAMP) system-deps gateway-venv openclaw-bundle lint unit
 
