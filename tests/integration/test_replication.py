@@ -11,6 +11,7 @@ import re
 import subprocess
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -50,8 +51,10 @@ def config(port: int) -> str:
 {provider(port, indent="      ")}"""
 
 
+@dataclass
 class Pair(Fleet):
-    """node1 in alpha, node2 in beta, each reachable from the other at its mesh address."""
+    """node1 in alpha, node2 in beta, each reachable from the other at its mesh address;
+    BIND on `port`."""
 
     port: int = 0
     config: Path = FLEET_CONFIG
@@ -91,10 +94,9 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
     key = make_key(workdir)
     with named(workdir / "bind") as port, \
             containers(2, workdir, key, extra_binds=binds(), mesh=True) as hosts:
-        p = Pair(hosts, key, workdir, pair_inventory(workdir, key, hosts))
-        p.port, p.config = port, workdir / "openclaw.yaml"
-        p.config.write_text(config(port))
-        yield p
+        (workdir / "openclaw.yaml").write_text(config(port))
+        yield Pair(hosts, key, workdir, pair_inventory(workdir, key, hosts), port,
+                   workdir / "openclaw.yaml")
 
 
 def test_1_state_reaches_the_peer_region_within_the_rpo(pair: Pair) -> None:

@@ -305,7 +305,7 @@ def compile_host(cfg: Config, host: Host, cache: Cache | None = None,
         rt.version, rt.node, rt.install, runtime.directory(cfg), runtime.cli(cfg),
         rt.registry)
     receiving = rep is not None and bool(rep.sources)
-    if rep is not None and receiving:
+    if rep is not None and rep.sources:
         # The replica account's home and keys are root's; each source's replica is the
         # account's to write (setgid: the service group reads it back in a failover).
         directories += (Directory(rep.replicas, 0o755, "root", "root", True),
