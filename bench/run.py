@@ -42,23 +42,29 @@ JOBS = ("plan in sync", "apply fresh", "apply in sync")
 TOOLS = ("openclaw", "pyinfra", "ansible")
 
 
-def timed(cmd: list[str], env: dict[str, str], ok: tuple[int, ...] = (0,)) -> float:
-    """Run a tool in its own process group, killed whole however the run ends (Ansible's
-    forks outlive an interrupted parent otherwise)."""
+def timed(cmd: list[str], env: dict[str, str], ok: tuple[int, ...] = (0,)
+          ) -> tuple[float, float]:
+    """Seconds and the peak memory (MiB, the largest process's maximum RSS) of one run of a
+    tool, in its own process group, killed whole however the run ends (Ansible's forks
+    outlive an interrupted parent otherwise)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env={**os.environ, **SECRETS, **env}, cwd=REPO, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            start_new_session=True)
-    try:
-        out, err = proc.communicate(timeout=3600)
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-    took = time.perf_counter() - start
-    if proc.returncode not in ok:
-        raise RuntimeError(f"{' '.join(cmd[:3])} exited {proc.returncode}:\n"
-                           f"{out[-2000:]}\n{err[-2000:]}")
-    return took
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(cmd, env={**os.environ, **SECRETS, **env}, cwd=REPO,
+                                text=True, stdout=out, stderr=err, start_new_session=True)
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        took = time.perf_counter() - start
+        if proc.returncode not in ok:
+            out.seek(0)
+            err.seek(0)
+            raise RuntimeError(f"{' '.join(cmd[:3])} exited {proc.returncode}:\n"
+                               f"{out.read()[-2000:]}\n{err.read()[-2000:]}")
+    return took, usage.ru_maxrss / 1024
 
 
 class Fleet:
@@ -91,7 +97,7 @@ class Fleet:
 
     systemd = False
 
-    def run(self, tool: str, job: str) -> float:
+    def run(self, tool: str, job: str) -> tuple[float, float]:
         n = str(len(self.manifest["hosts"]))
         if tool == "openclaw":
             verb = ["plan"] if job == "plan in sync" else ["apply", "--yes"]
@@ -110,13 +116,16 @@ class Fleet:
                      {"ANSIBLE_CONFIG": str(REPO / "bench/ansible.cfg")})
 
 
+Sample = tuple[float, float]  # seconds, peak MiB
+
+
 def light_round(n: int, tool: str, work: Path, key: Path,
-                sessions: dict[str, list[int]] | None) -> dict[str, float]:
+                sessions: dict[str, list[int]] | None) -> dict[str, Sample]:
     """Fresh hosts, then the three jobs in the order an operator meets them."""
     with light_hosts(n, work / "hosts", key, first=60) as hosts:
         inv = inventory(hosts, key, work / "inventory.yaml")
         fleet = Fleet(work, REPO / "openclaw.yaml", inv, key)
-        out: dict[str, float] = {}
+        out: dict[str, Sample] = {}
         for job in ("apply fresh", "plan in sync", "apply in sync"):
             before = [h.sessions() for h in hosts]
             out[job] = fleet.run(tool, job)
@@ -125,7 +134,7 @@ def light_round(n: int, tool: str, work: Path, key: Path,
         return out
 
 
-def nspawn_round(tool: str, work: Path, key: Path) -> dict[str, float]:
+def nspawn_round(tool: str, work: Path, key: Path) -> dict[str, Sample]:
     from tests.integration.conftest import binds
     config = work / "openclaw.yaml"
     # The repo's config, with the real OpenClaw bind-mounted (install: none; the tests' bundle,
@@ -157,9 +166,11 @@ def nspawn_round(tool: str, work: Path, key: Path) -> dict[str, float]:
             Fleet.systemd = False
 
 
-def compile_bench(runs: int = 5) -> dict[str, float]:
-    """openclaw compile of 1,000 hosts in-process, and the bare Jinja render of the same
-    templates for the same hosts (every template rendered for every host) as the floor."""
+def compile_bench(work: Path, runs: int = 5) -> dict[str, float]:
+    """openclaw compile of 1,000 hosts in-process, the bare Jinja render of the same templates
+    for the same hosts (every template rendered for every host) as the floor, and the CLI's
+    `compile -o` of the same hosts with writing (wall time, Python's start included), as a
+    tree per host and as content stored by hash (--objects)."""
     from openclaw.compile import compile_fleet, render
     from openclaw.compile.hostplan import Paths
     from openclaw.inventory import Host, Inventory
@@ -191,25 +202,58 @@ def compile_bench(runs: int = 5) -> dict[str, float]:
             fn()
             times.append(time.perf_counter() - start)
         return statistics.median(times)
-    return {"compile": measure(lambda: compile_fleet(p.config, inv)), "bare": measure(bare)}
+    inv_file = work / "inventory-1000.yaml"
+    lines = ["regions:"]
+    for region in regions:
+        lines.append(f"  {region}:\n    hosts:")
+        lines += [f"      {h.name}: {{ssh_host: 10.9.{i // 250}.{i % 250 + 1}}}"
+                  for i, h in enumerate(hosts) if h.region == region]
+    inv_file.write_text("\n".join(lines) + "\n")
+
+    def cli(*extra: str) -> float:
+        return statistics.median(timed([str(BIN / "openclaw"), "compile", "-c",
+                                         str(REPO / "openclaw.yaml"), "-i", str(inv_file),
+                                         "-o", str(work / "compiled"), *extra], {})[0]
+                                 for _ in range(runs))
+    return {"compile": measure(lambda: compile_fleet(p.config, inv)), "bare": measure(bare),
+            "cli objects": cli("--objects"), "cli tree": cli()}
+
+
+def _fmt(v: float | None) -> str:
+    return "-" if v is None else f"{v:.2f}"
+
+
+def _ratio(a: float | None, b: float | None) -> str:
+    return "-" if not (a and b) else f"{b / a:.1f}x"
+
+
+def ansible_estimate(results: dict[str, Any], size: str, job: str) -> float | None:
+    """Ansible where it was not run: its per-host cost at the largest size it was measured
+    at, times the hosts (it grows about linearly: forks = hosts on two cores)."""
+    measured = [(int(n), j[job]["ansible"]) for n, j in results["timings"].items()
+                if n.isdigit() and "ansible" in j.get(job, {})]
+    if not size.isdigit() or not measured:
+        return None
+    n, t = max(measured)
+    return t / n * int(size) if int(size) > n else None
 
 
 def table(results: dict[str, Any]) -> str:
-    lines = [f"Machine: {results['machine']}. Medians of {results['runs']} run(s); seconds.",
-             "", "| hosts | job | openclaw | plain pyinfra | Ansible | openclaw vs pyinfra |"
-             " openclaw vs Ansible |", "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+    lines = [f"Machine: {results['machine']}. Medians of {results['runs']} run(s) (1 run at "
+             "1,000 hosts); seconds. `~`: estimated, not run (see below).", "",
+             "| hosts | job | openclaw | plain pyinfra | Ansible | openclaw vs pyinfra |"
+             " openclaw vs Ansible | openclaw peak memory |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for size, jobs in results["timings"].items():
         for job in JOBS:
             t = jobs.get(job, {})
             o, p, a = (t.get(x) for x in TOOLS)
-
-            def fmt(v: float | None) -> str:
-                return "-" if v is None else f"{v:.2f}"
-
-            def ratio(a_: float | None, b_: float | None) -> str:
-                return "-" if not (a_ and b_) else f"{b_ / a_:.1f}x"
-            lines.append(f"| {size} | {job} | {fmt(o)} | {fmt(p)} | {fmt(a)} | {ratio(o, p)} |"
-                         f" {ratio(o, a)} |")
+            est = ansible_estimate(results, size, job) if a is None else None
+            a_text = f"~{est:.0f}" if est else _fmt(a)
+            mem = results.get("memory", {}).get(size, {}).get(job, {}).get("openclaw")
+            lines.append(f"| {size} | {job} | {_fmt(o)} | {_fmt(p)} | {a_text} | "
+                         f"{_ratio(o, p)} | {_ratio(o, a or est)}{' (est.)' if est else ''} |"
+                         f" {'-' if mem is None else f'{mem:.0f} MiB'} |")
     lines += ["", "SSH sessions (commands and SFTP transfers) openclaw opens per host, counted "
               "by each host's sshd:", "", "| job | sessions per host |", "| --- | ---: |"]
     for job in JOBS:
@@ -217,8 +261,62 @@ def table(results: dict[str, Any]) -> str:
     c = results["compile"]
     lines += ["", f"Compile of 1,000 hosts in-process: {c['compile']:.3f} s; bare Jinja render "
               f"of the same templates for the same hosts: {c['bare']:.3f} s "
-              f"({c['compile'] / c['bare']:.2f}x the floor)."]
+              f"({c['compile'] / c['bare']:.2f}x the floor). `openclaw compile -o` of the "
+              f"same 1,000 hosts, the command's wall time with writing: "
+              f"{c['cli objects']:.2f} s with `--objects` (each distinct content once, by "
+              f"hash), {c['cli tree']:.2f} s as a tree per host."]
     return "\n".join(lines) + "\n"
+
+
+def verdicts(results: dict[str, Any]) -> str:
+    """#20's targets against this run's figures."""
+    t = results["timings"]
+
+    def get(size: str, job: str, tool: str = "openclaw") -> float | None:
+        v = t.get(size, {}).get(job, {}).get(tool)
+        return None if v is None else float(v)
+
+    def mem(size: str, job: str) -> float | None:
+        v = results.get("memory", {}).get(size, {}).get(job, {}).get("openclaw")
+        return None if v is None else float(v)
+
+    def mark(ok: bool) -> str:
+        return "**met**" if ok else "**not met**"
+    rows = []
+    plan1000, plan100 = get("1000", "plan in sync"), get("100", "plan in sync")
+    if plan1000 is not None:
+        rows.append(("no-op plan of 1,000 hosts in at most 15 s",
+                     f"{mark(plan1000 <= 15)}: {plan1000:.2f} s"))
+        if plan100 is not None:
+            per = (plan1000 - plan100) / 900 * 1000
+            rows.append(("at most 12 ms per added host (100 to 1,000)",
+                         f"{mark(per <= 12)}: {per:.1f} ms"))
+    m = {n: mem(n, "plan in sync") for n in ("20", "100", "1000")}
+    if all(v is not None for v in m.values()):
+        a, b, c = (m[n] or 0.0 for n in ("20", "100", "1000"))
+        rows.append(("controller memory reported and linear",
+                     f"no-op plan: {a:.0f} / {b:.0f} / {c:.0f} MiB at 20 / 100 / 1,000 hosts:"
+                     f" {(b - a) / 80:.2f} MiB per host from 20 to 100, "
+                     f"{(c - b) / 900:.2f} from 100 to 1,000"))
+    ses = results["sessions"]
+    if ses:
+        rows.append(("an apply that changes nothing: 1 SSH session per host",
+                     f"{mark(ses.get('apply in sync') == 1)}: {ses.get('apply in sync')}"))
+        rows.append(("a fresh apply: at most 3 SSH sessions per host",
+                     f"{mark((ses.get('apply fresh') or 99) <= 3)}: {ses.get('apply fresh')}"))
+    sysd = next((n for n in t if "systemd" in n), None)
+    if sysd:
+        o, p = get(sysd, "apply fresh"), get(sysd, "apply fresh", "pyinfra")
+        if o is not None and p is not None:
+            rows.append(("fresh apply of 5 systemd hosts within 1.5x of plain pyinfra, gates "
+                         "on", f"{mark(o <= 1.5 * p)}: {o:.2f} s vs {p:.2f} s "
+                               f"({o / p:.2f}x the time)"))
+    c = results["compile"]
+    rows.append(("`compile -o` of 1,000 hosts under 1 s with writing",
+                 f"{mark(c['cli objects'] < 1)} with `--objects`: {c['cli objects']:.2f} s; "
+                 f"as a tree per host {c['cli tree']:.2f} s"))
+    return "\n".join(["| target (#20) | result |", "| --- | --- |",
+                      *(f"| {a} | {b} |" for a, b in rows)]) + "\n"
 
 
 def chart(results: dict[str, Any], path: Path) -> None:
@@ -246,32 +344,40 @@ def chart(results: dict[str, Any], path: Path) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--sizes", default="20,100")
+    ap.add_argument("--sizes", default="20,100,1000")
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--big-runs", type=int, default=1,
+                    help="runs at sizes over 100 (1,000 hosts: minutes per run)")
     ap.add_argument("--ansible-runs", type=int, default=None,
                     help="runs for Ansible (slow at 100 hosts); default --runs")
-    ap.add_argument("--ansible-sizes", default=None,
-                    help="fleet sizes Ansible runs at (it needs minutes per job at 100 "
-                         "hosts); default: all of --sizes")
+    ap.add_argument("--ansible-sizes", default="20",
+                    help="fleet sizes Ansible runs at (it needs minutes per job at 100 hosts "
+                         "on two cores); larger sizes are estimated from its per-host cost")
+    ap.add_argument("--pyinfra-sizes", default="20,100",
+                    help="fleet sizes plain pyinfra runs at")
     ap.add_argument("--nspawn", type=int, default=5, help="0 to skip the systemd hosts")
     ap.add_argument("--tools", default=",".join(TOOLS))
+    ap.add_argument("--readme", action="store_true",
+                    help="also write the tables into README.md, between its bench markers")
     args = ap.parse_args()
     tools = args.tools.split(",")
+    only = {"ansible": args.ansible_sizes.split(","), "pyinfra": args.pyinfra_sizes.split(",")}
     machine = (f"{platform.machine()}, {os.cpu_count()} cores, "
                f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') // 2**30} GiB, "
                f"Python {platform.python_version()}")
     results: dict[str, Any] = {"machine": machine, "runs": args.runs, "timings": {},
-                               "sessions": {}}
+                               "memory": {}, "sessions": {}}
     with tempfile.TemporaryDirectory(prefix="openclaw-bench-") as tmp:
         key = make_key(Path(tmp))
         for size in [int(s) for s in args.sizes.split(",")]:
             jobs: dict[str, dict[str, float]] = {j: {} for j in JOBS}
+            memory: dict[str, dict[str, float]] = {j: {} for j in JOBS}
             for tool in tools:
-                if tool == "ansible" and args.ansible_sizes and \
-                        str(size) not in args.ansible_sizes.split(","):
+                if tool in only and str(size) not in only[tool]:
                     continue
-                runs = args.ansible_runs if tool == "ansible" and args.ansible_runs else args.runs
-                samples: dict[str, list[float]] = {j: [] for j in JOBS}
+                runs = args.big_runs if size > 100 else (
+                    args.ansible_runs if tool == "ansible" and args.ansible_runs else args.runs)
+                samples: dict[str, list[Sample]] = {j: [] for j in JOBS}
                 for r in range(runs):
                     work = Path(tmp) / f"{size}-{tool}-{r}"
                     work.mkdir()
@@ -284,10 +390,13 @@ def main() -> None:
                         samples[j].append(v)
                     shutil.rmtree(work, ignore_errors=True)
                     print(f"{size} hosts, {tool}, run {r + 1}: "
-                          + ", ".join(f"{j} {v:.2f}s" for j, v in got.items()), flush=True)
+                          + ", ".join(f"{j} {v[0]:.2f}s {v[1]:.0f}MiB"
+                                      for j, v in got.items()), flush=True)
                 for j in JOBS:
-                    jobs[j][tool] = statistics.median(samples[j])
+                    jobs[j][tool] = statistics.median(x[0] for x in samples[j])
+                    memory[j][tool] = statistics.median(x[1] for x in samples[j])
                 results["timings"][str(size)] = jobs
+                results["memory"][str(size)] = memory
                 save(results, final=False)
         if args.nspawn:
             jobs = {j: {} for j in JOBS}
@@ -296,23 +405,43 @@ def main() -> None:
                 work.mkdir()
                 got = nspawn_round(tool, work, key)
                 print(f"{args.nspawn} systemd hosts, {tool}: "
-                      + ", ".join(f"{j} {v:.2f}s" for j, v in got.items()), flush=True)
+                      + ", ".join(f"{j} {v[0]:.2f}s" for j, v in got.items()), flush=True)
                 for j, v in got.items():
-                    jobs[j][tool] = v
+                    jobs[j][tool] = v[0]
                 results["timings"][f"{args.nspawn} (systemd)"] = jobs
                 save(results, final=False)
-    results["compile"] = compile_bench()
-    save(results, final=True)
-    print(table(results))
+        work = Path(tmp) / "compile"
+        work.mkdir()
+        results["compile"] = compile_bench(work)
+    save(results, final=True, readme=args.readme)
+    print(table(results) + "\n" + verdicts(results))
 
 
-def save(results: dict[str, Any], final: bool) -> None:
+def save(results: dict[str, Any], final: bool, readme: bool = False) -> None:
     """After every measurement, so an interrupted run keeps what it measured."""
     out = REPO / "bench"
     (out / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
-    if final:
-        (out / "results.md").write_text(table(results))
-        chart(results, out / "results.png")
+    if not final:
+        return
+    text = table(results) + "\n" + verdicts(results)
+    (out / "results.md").write_text(text)
+    chart(results, out / "results.png")
+    if readme:
+        write_readme(REPO / "README.md", text)
+
+
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def write_readme(path: Path, text: str) -> None:
+    """The tables between the README's markers; the prose around them is the team's."""
+    doc = path.read_text()
+    if START not in doc or END not in doc:
+        raise SystemExit(f"{path}: no {START} ... {END} markers to write the results between")
+    head, rest = doc.split(START, 1)
+    _, tail = rest.split(END, 1)
+    day = time.strftime("%Y-%m-%d")
+    path.write_text(f"{head}{START}\nLatest run ({day}):\n\n{text}{END}{tail}")
 
 
 if __name__ == "__main__":

@@ -196,10 +196,13 @@ def select_hosts(project: Project, region: str | None, limit: tuple[str, ...]) -
 @select_options
 @click.option("-o", "--output", "output", required=True, type=click.Path(),
               help="Directory for the tree: DIR/<region>/<host>/<absolute path>.")
+@click.option("--objects", is_flag=True,
+              help="Write each distinct content once, as DIR/objects/<sha256>, instead of "
+                   "a tree per host; manifest.json says which host has which where.")
 @guarded
 def compile_cmd(config: str, inventory: str | None, region: str | None,
                 limit: tuple[str, ...],
-                shard: str | None, output: str) -> None:
+                shard: str | None, output: str, objects: bool) -> None:
     """Compile every selected host's artifacts into a directory tree with a manifest.
 
     Secrets are not resolved: the .env names each key's source.
@@ -210,8 +213,9 @@ def compile_cmd(config: str, inventory: str | None, region: str | None,
                             "compiled tree")
     project = load_selected(config, inventory, region, limit, shard)
     plans = compile_fleet(project.config, project.inventory)
-    count = write_tree(plans, Path(output))
-    click.echo(f"compiled {len(plans)} host(s), {count} files into {output}", err=True)
+    count = write_tree(plans, Path(output), objects)
+    what = "distinct contents" if objects else "files"
+    click.echo(f"compiled {len(plans)} host(s), {count} {what} into {output}", err=True)
 
 
 def output_options(fn: F) -> F:

@@ -184,54 +184,58 @@ def apply(project: Project, config_path: str, progress: Callable[[str], None],
             return LiveRun(changes, [results[c.host] for c in changes])
         if not confirm(changes):
             raise OpenclawError("apply cancelled; nothing was changed")
-        pending = [c.plan for c in changes if c.changed and not c.error and c.plan]
-        problems = runner.lock_hosts(session, pending, token)
-        for name, why in problems.items():
-            results[name] = runner.HostResult(name, results[name].region, "failed",
-                                              error=why)
-        locked = [p for p in pending if p.host not in problems]
-        try:
-            return _roll_out(session, cfg, config_path, hosts, changes, results, locked,
-                             values, token, rollout, progress)
-        finally:
-            runner.unlock_hosts(session, locked, token)
+        # Each host's install takes its lock, checks and gates it in one command.
+        return _roll_out(session, cfg, config_path, hosts, changes, results, values, token,
+                         rollout, progress)
 
 
 def _roll_out(session: Any, cfg: Config, config_path: str, hosts: list[Host],
               changes: list[HostChanges], results: dict[str, runner.HostResult],
-              locked: list[HostPlan], values: dict[str, str], token: str, rollout: Rollout,
+              values: dict[str, str], token: str, rollout: Rollout,
               progress: Callable[[str], None]) -> LiveRun:
     """Region by region, batch by batch (the first host of a region alone), each batch
-    behind the health gate; the locked hosts only."""
+    behind the health gate; the hosts that change only. Hosts whose gateway is not running
+    yet (fresh ones) serve no traffic, so a canary protects nothing there: they go first, all
+    together, behind the same gate, and stop the rollout before any serving host when they
+    fail."""
     size = rollout.batch_size or cfg.deployment.batch_size
     gate_script = health_gate(cfg)
     archive = _runtime_archive(cfg, config_path, changes, progress)
     by_name = {c.host: c for c in changes}
-    locked_names = {p.host for p in locked}
-    # Hosts that could not be reached or locked are reported, but only hosts that fail
-    # during the rollout stop it: the others still converge.
+    pending = {c.host for c in changes if c.changed and not c.error and c.plan}
+    idle = [c.host for c in changes if c.host in pending and not serving(c)]
+    rounds: list[tuple[str, list[str]]] = [("the hosts not serving yet", idle)] if idle else []
+    for region in [r.name for r in cfg.deployment.regions]:
+        names = [c.host for c in changes if c.region == region and c.host not in idle]
+        rounds += [(region, batch) for batch in batches(names, size)]
+    # Hosts that could not be reached are reported, but only hosts that fail during the
+    # rollout stop it: the others still converge.
     failures = 0
     stopped = ""
-    for region in [r.name for r in cfg.deployment.regions]:
-        names = [c.host for c in changes if c.region == region]
-        for batch in batches(names, size):
-            todo = [by_name[n] for n in batch if n in locked_names]
-            if stopped:
-                for n in batch:
-                    if results[n].status != "failed":
-                        results[n] = runner.HostResult(n, region, "skipped",
-                                                       error=stopped)
-                continue
-            failed = _run_batch(session, hosts, todo, values, token, results,
-                                gate_script if rollout.gate else "",
-                                cfg.deployment.health_timeout, progress, archive)
-            failures += len(failed)
-            if failed and rollout.rollback_on_failure:
-                _roll_back(session, hosts, todo, failed, token, results, progress)
-            if failures > rollout.max_fail:
-                stopped = (f"not applied: the rollout stopped after {', '.join(failed)}"
-                           f" failed in {region}")
+    for where, batch in rounds:
+        todo = [by_name[n] for n in batch if n in pending]
+        if stopped:
+            for n in batch:
+                if results[n].status != "failed":
+                    results[n] = runner.HostResult(n, by_name[n].region, "skipped",
+                                                   error=stopped)
+            continue
+        failed = _run_batch(session, hosts, todo, values, token, results,
+                            gate_script if rollout.gate else "",
+                            cfg.deployment.health_timeout, progress, archive)
+        failures += len(failed)
+        if failed and rollout.rollback_on_failure:
+            _roll_back(session, hosts, todo, failed, token, results, progress)
+        if failures > rollout.max_fail:
+            stopped = (f"not applied: the rollout stopped after {', '.join(failed)}"
+                       f" failed in {where}")
     return LiveRun(changes, [results[c.host] for c in changes])
+
+
+def serving(c: HostChanges) -> bool:
+    """The host runs systemd and its OpenClaw gateway is up (this apply need not start it)."""
+    return c.systemd and not any(u.name == "openclaw-gateway.service" and u.start
+                                 for u in c.units)
 
 
 def _initial(changes: list[HostChanges]) -> dict[str, runner.HostResult]:
@@ -259,11 +263,17 @@ def _run_batch(session: object, hosts: list[Host], batch: list[HostChanges],
                values: dict[str, str], token: str, results: dict[str, runner.HostResult],
                gate_script: str, timeout: float, progress: Callable[[str], None],
                archive: str | None = None) -> list[str]:
-    """Apply one batch, verify it, and hold it to the health gate. Returns the failed hosts."""
+    """Apply one batch; each host is checked against its plan and held to the health gate in
+    the command that installs it. Returns the failed hosts."""
     s: Any = session
     pending = [c for c in batch if c.changed and not c.error]
     contents = {c.host: runner.desired_contents(c.plan, values) for c in pending if c.plan}
-    done = runner.apply_changes(s, pending, contents, token, progress, runtime=archive)
+    checks = runner.Checks(values, gate_script, timeout)
+    if gate_script and any(c.systemd for c in pending):
+        progress(f"health gate on {', '.join(c.host for c in pending if c.systemd)} "
+                 "after their install")
+    done = runner.apply_changes(s, pending, contents, token, progress, runtime=archive,
+                                checks=checks)
     for _ in range(REPLANS):
         # OpenClaw rewrote its openclaw.json after the plan read it: nothing was lost, and the
         # same keys merged into its new copy are what the operator approved.
@@ -275,25 +285,8 @@ def _run_batch(session: object, hosts: list[Host], batch: list[HostChanges],
                  "merging again")
         fresh = [c for c in runner.plan_hosts(s, hosts, again, values) if not c.error]
         done.update(runner.apply_changes(s, fresh, contents, token, progress,
-                                         runtime=archive))
+                                         runtime=archive, checks=checks))
     results.update(done)
-    applied = [c.plan for c in pending if c.plan and done[c.host].status == "changed"]
-    if applied:
-        progress("verifying")
-        for c in runner.plan_hosts(s, hosts, applied, values):
-            r = results[c.host]
-            if c.error or c.changed:
-                r.status, r.error = "failed", c.error or runner.still_pending(c)
-            r.changes_after = c
-    # Hosts without a running systemd (known from the probe) have nothing to gate.
-    checked = [c.host for c in batch if results[c.host].status in ("changed", "unchanged")
-               and not c.error and c.systemd]
-    if gate_script and checked:
-        progress(f"health gate on {', '.join(checked)}")
-        for name, reason in runner.gate_hosts(s, {n: gate_script for n in checked}, timeout,
-                                              progress).items():
-            results[name].status = "failed"
-            results[name].error = f"health gate: {reason}"
     return [c.host for c in batch if results[c.host].status == "failed"]
 
 
@@ -307,19 +300,29 @@ def _roll_back(session: object, hosts: list[Host], batch: list[HostChanges],
     if not targets:
         return
     progress(f"rolling back {', '.join(c.host for c in targets)}")
-    for c in targets:
-        generation = results[c.host].generation
-        assert generation is not None and c.plan is not None
-        plan_changes, desired, _ = runner.rollback_hosts(s, hosts, [c.plan], generation - 1)
-        outcome = runner.apply_changes(s, plan_changes, desired, token, progress,
-                                       kind=f"rollback to {generation - 1}")
-        r = results[c.host]
-        done = outcome.get(c.host)
-        if done is not None and done.status in ("changed", "unchanged"):
-            r.status = "rolled back"
-            r.error = f"{r.error}; restored generation {generation - 1}"
-        else:
-            r.error = f"{r.error}; rollback failed: {done.error if done else 'not run'}"
+    # The apply released each host's lock when its command ended: taken again to undo it.
+    plans = [c.plan for c in targets if c.plan]
+    problems = runner.lock_hosts(s, plans, token)
+    try:
+        for c in targets:
+            r = results[c.host]
+            if c.host in problems:
+                r.error = f"{r.error}; not rolled back: {problems[c.host]}"
+                continue
+            generation = r.generation
+            assert generation is not None and c.plan is not None
+            plan_changes, desired, _ = runner.rollback_hosts(s, hosts, [c.plan],
+                                                             generation - 1)
+            outcome = runner.apply_changes(s, plan_changes, desired, token, progress,
+                                           kind=f"rollback to {generation - 1}")
+            done = outcome.get(c.host)
+            if done is not None and done.status in ("changed", "unchanged"):
+                r.status = "rolled back"
+                r.error = f"{r.error}; restored generation {generation - 1}"
+            else:
+                r.error = f"{r.error}; rollback failed: {done.error if done else 'not run'}"
+    finally:
+        runner.unlock_hosts(s, [p for p in plans if p.host not in problems], token)
 
 
 def rollback(project: Project, progress: Callable[[str], None],

@@ -115,3 +115,40 @@ def test_a_failed_compile_leaves_the_previous_tree(tmp_path: Path) -> None:
     assert digest(out) == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
     assert compile_to(out).returncode == 0 and digest(out) == before  # replaced again
+
+
+def test_objects_store_each_content_once_and_the_manifest_says_where(tmp_path: Path) -> None:
+    assert compile_to(tmp_path / "tree").returncode == 0
+    r = compile_to(tmp_path / "obj", "--objects")
+    assert r.returncode == 0, r.stderr
+    assert "compiled 6 host(s)" in r.stderr and "distinct contents" in r.stderr
+    doc = json.loads((tmp_path / "obj/manifest.json").read_text())
+    tree = json.loads((tmp_path / "tree/manifest.json").read_text())
+    assert doc.pop("layout") == "objects" and doc == tree  # the same hosts, files and hashes
+    store = tmp_path / "obj/objects"
+    names = {p.name for p in store.iterdir()}
+    wanted = {f["sha256"] for h in doc["hosts"] for f in h["files"]}
+    assert names == wanted and len(names) < sum(len(h["files"]) for h in doc["hosts"])
+    for h in doc["hosts"]:
+        for f in h["files"]:
+            obj = store / f["sha256"]
+            assert hashlib.sha256(obj.read_bytes()).hexdigest() == f["sha256"]
+            # what a host holds: the bytes of its tree copy
+            copy = tmp_path / "tree" / h["region"] / h["host"] / f["path"].lstrip("/")
+            assert copy.read_bytes() == obj.read_bytes()
+            if f["sensitive"]:
+                assert obj.stat().st_mode & 0o077 == 0  # .env placeholders: root's alone
+    assert sorted(p.name for p in (tmp_path / "obj").iterdir()) == ["manifest.json", "objects"]
+    # and back to a tree in place
+    assert compile_to(tmp_path / "obj").returncode == 0
+    assert digest(tmp_path / "obj") == digest(tmp_path / "tree")
+
+
+def test_manifest_lines_are_canonical_json(tmp_path: Path) -> None:
+    """Each host's line is built from shared pieces: it must be what json writes itself."""
+    assert compile_to(tmp_path / "a").returncode == 0
+    lines = (tmp_path / "a/manifest.json").read_text().splitlines()
+    assert lines[0] == '{"format_version": 1, "hosts": ['
+    for line in lines[1:-1]:
+        doc = json.loads(line.rstrip(","))
+        assert json.dumps(doc, sort_keys=True, separators=(",", ":")) == line.rstrip(",")

@@ -135,3 +135,18 @@ def test_status_shows_the_replica_age_against_the_rpo() -> None:
                                                        "over_rpo": False}
     plain = status_probe.parse("a1", "alpha", out, 60)
     assert "REPLICA" not in status_render.text([plain])
+
+
+def test_failover_json_splices_each_hosts_block_as_a_whole_dump_would(
+        project: Project) -> None:
+    """failover.json is dumped once per region and each host's replication block spliced in;
+    the bytes must be those of dumping the host's whole document."""
+    from openclaw.compile import documents
+    pairs = replication.pairing(project.config, project.inventory.fleet)
+    for plan in compile_fleet(project.config, project.inventory):
+        rep = pairs.of(project.config, plan.host)
+        whole = documents.dumps(documents.failover(
+            project.config, plan.region, replication.document(project.config, rep)))
+        got = next(f for f in plan.files if f.path.endswith("/failover.json"))
+        assert got.content.decode() == whole, plan.host
+        assert '"peer"' in whole

@@ -78,11 +78,19 @@ Subsystem sftp /usr/lib/openssh/sftp-server
         f"exec /usr/sbin/sshd -D -f {m}/sshd_config -E {m}/sshd.log"])
 
 
+def address(n: int) -> str:
+    """127.0.1.n up to 254, then on into 127.1.0.0/16 (the 1,000-host benchmark)."""
+    if n < 255:
+        return f"127.0.1.{n}"
+    n -= 255
+    return f"127.1.{n // 250}.{n % 250 + 1}"
+
+
 @contextlib.contextmanager
 def light_hosts(count: int, workdir: Path, key: Path, *, first: int = 10
                 ) -> Iterator[list[LightHost]]:
     """Start `count` light hosts (127.0.1.first...); always stop them by PID."""
-    hosts = [LightHost(f"light{i + 1}", f"127.0.1.{first + i}", workdir / f"light{i + 1}")
+    hosts = [LightHost(f"light{i + 1}", address(first + i), workdir / f"light{i + 1}")
              for i in range(count)]
     procs: list[subprocess.Popen[bytes]] = []
     try:
@@ -95,7 +103,7 @@ def light_hosts(count: int, workdir: Path, key: Path, *, first: int = 10
                                     start_new_session=True)
             h.pid = proc.pid
             procs.append(proc)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 30 + count / 20
         for h in hosts:
             while True:
                 try:

@@ -398,3 +398,72 @@ def test_dropped_directories_go_a_disposable_tree_whole_others_only_when_empty(
     script = install.install_script(replace(p, root="/"), real, "/tmp/none", [], "tok")
     assert "userdel openclaw-llm" in script and script.index("rm -rf --one-file-system") \
         < script.index("userdel openclaw-llm")
+
+
+def _locked(tmp_path: Path, gate: str = "", token: str = "tok", force: bool = False,
+            ) -> tuple[HostPlan, str]:
+    p = plan(str(tmp_path / "root"))
+    fresh = "WHOAMI\tme\nSYSTEMD\t0\nEND\n"
+    values = {"K1": "secret-one-1111", "K2": "secret-two-2222"}
+    changes = compute(p, probe.parse_state(p, fresh), desired=desired(p, values), contents={},
+                      salt="s")
+    paths = install.to_write(changes)
+    staging = tmp_path / f"stage-{token}"
+    staging.mkdir(mode=0o700)
+    contents = {f.path: f.content for f in p.files} | desired(p, values)
+    (staging / "bundle.tar").write_bytes(install.bundle(paths, contents))
+    body = install.install_script(p, changes, str(staging), paths, token)
+    return p, install.locked_install(p, token, f"me {token}", str(staging), body,
+                                     probe.state_script(p, "s"), gate, 4, force=force)
+
+
+def test_a_locked_install_takes_checks_gates_and_releases_the_lock_in_one_command(
+        tmp_path: Path) -> None:
+    gate = "echo 'FAIL\tnot yet' >&2; [ -f \"$GATE_OK\" ] && echo PASS || echo 'FAIL\tnot yet'"
+    p, script = _locked(tmp_path, gate)
+    flag = tmp_path / "ok"
+    # The gate passes on its third poll: polled on the host, in the same command.
+    poller = subprocess.Popen(["sh", "-c", f"sleep 3; touch {flag}"])
+    r = subprocess.run(["sh", "-c", script], capture_output=True, text=True,
+                       env={"PATH": "/usr/bin:/bin", "GATE_OK": str(flag)})
+    poller.wait()
+    assert r.returncode == 0, r.stderr
+    done, state, verdict = install.sections(r.stdout)
+    assert "DONE" in done and verdict is not None and verdict.strip() == "PASS"
+    after = compute(p, probe.parse_state(p, state or ""), desired=desired(
+        p, {"K1": "secret-one-1111", "K2": "secret-two-2222"}), contents={}, salt="s")
+    assert not after.changed  # the host read again inside the command matches its plan
+    assert not Path(p.target(probe.LOCK_PATH)).exists()  # released
+    # A gate that never passes: its last verdict once the timeout (4 s) runs out.
+    p, script = _locked(tmp_path, "echo 'FAIL\tstill down'", token="t2")
+    r = subprocess.run(["sh", "-c", script], capture_output=True, text=True)
+    assert install.sections(r.stdout)[2] is not None
+    assert "FAIL\tstill down" in (install.sections(r.stdout)[2] or "")
+    assert not Path(p.target(probe.LOCK_PATH)).exists()
+
+
+def test_a_lock_whose_command_still_runs_is_not_taken_over(tmp_path: Path) -> None:
+    """A controller gone mid-apply leaves its host's command running until its next output:
+    the next run waits for that command, never installs beside it."""
+    p, script = _locked(tmp_path, token="old")
+    lock = Path(p.target(probe.LOCK_PATH))
+    lock.mkdir(parents=True)
+    (lock / "holder").write_text("old\tme old\t99999999999\n")
+    sleeper = subprocess.Popen(["sleep", "300"])
+    try:
+        (lock / "pid").write_text(f"{sleeper.pid}\n")
+        take = ["sh", "-c", install.lock_script(p, "new", "me new")]
+        assert subprocess.run(take, capture_output=True, text=True).stdout.startswith("BUSY")
+        (lock / "holder").write_text("old\tme old\t1\n")  # even with its lease expired
+        assert subprocess.run(take, capture_output=True, text=True).stdout.startswith("BUSY")
+        forced = subprocess.Popen(["sh", "-c", install.lock_script(p, "new", "me new",
+                                                                   force=True)],
+                                  stdout=subprocess.PIPE, text=True)
+        subprocess.run(["sleep", "2"])
+        assert forced.poll() is None  # waiting for the running command
+        sleeper.kill()
+        sleeper.wait()
+        out, _ = forced.communicate(timeout=30)
+        assert out.strip() == "LOCKED"  # its command gone: taken over
+    finally:
+        sleeper.kill()

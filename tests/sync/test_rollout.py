@@ -49,3 +49,13 @@ def test_a_peer_not_bootstrapped_yet_is_left_to_its_own_bootstrap() -> None:
     shaped = failover_only(ready, "bootstrap updates failover.json only here")
     assert [f.path for f in shaped.files] == ["/opt/openclaw/config/failover.json"]
     assert shaped.changed and shaped.notes == ("bootstrap updates failover.json only here",)
+
+
+def test_hosts_not_serving_yet_need_no_canary() -> None:
+    from openclaw.live import serving
+    from openclaw.sync.changes import HostChanges, UnitChange
+    up = HostChanges("a", "r", units=(UnitChange("openclaw-gateway.service", restart=True),))
+    fresh = HostChanges("b", "r", units=(UnitChange("openclaw-gateway.service", enable=True,
+                                                    start=True),))
+    assert serving(up) and not serving(fresh)
+    assert not serving(HostChanges("c", "r", systemd=False))  # nothing can serve there

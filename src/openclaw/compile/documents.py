@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import secrets
+from collections.abc import Callable
 from typing import Any
 
 from openclaw.compile import llm_gateway
@@ -16,11 +18,29 @@ def dumps(doc: Any) -> str:
     return json.dumps(doc, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 
+# Where a host's replication block goes in its region's failover.json (a value no config
+# can hold: drawn afresh each run, replaced before anything is written).
+_SLOT = f"\x00{secrets.token_hex(8)}\x00"
+
+
+def failover_json(region_text: Callable[[Any], str], replication: dict[str, Any] | None
+                  ) -> str:
+    """failover.json's text: `region_text(slot)` dumps the region's document (built once per
+    region by the caller) and each host's replication block is spliced in, as dumps() would
+    have written it. An indented dump is pure Python: one per host of a fleet of 1,000 cost
+    0.4 s."""
+    if replication is None:
+        return region_text(None)
+    block = json.dumps(replication, sort_keys=True, indent=2, ensure_ascii=False)
+    slot = json.dumps(_SLOT, ensure_ascii=False)
+    return region_text(_SLOT).replace(slot, block.replace("\n", "\n  "), 1)
+
+
 def _num(value: float) -> int | float:
     return int(value) if float(value).is_integer() else value
 
 
-def failover(cfg: Config, region: str, replication: dict[str, Any] | None = None
+def failover(cfg: Config, region: str, replication: Any = None
              ) -> dict[str, Any]:
     """Routing, retry, breaker, budgets and regions as this host needs them; with
     deployment.failover.replicate, the host's replication peer and sources."""

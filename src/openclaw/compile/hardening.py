@@ -3,6 +3,8 @@ the strictest set the level allows; Node's JIT needs MemoryDenyWriteExecute off.
 
 from __future__ import annotations
 
+import functools
+
 BASE: tuple[tuple[str, str], ...] = (
     ("NoNewPrivileges", "yes"),
     ("PrivateTmp", "yes"),
@@ -42,6 +44,7 @@ BASE: tuple[tuple[str, str], ...] = (
 NOT_FOR_OPENCLAW = ("RestrictSUIDSGID", "LockPersonality")
 
 
+@functools.cache  # the same few services for every host of a fleet
 def hardening(level: str, writable: tuple[str, ...], *, network: bool = True,
               loopback: bool = False, systemctl: bool = False, openclaw: bool = False,
               read_any: bool = False) -> tuple[tuple[str, str], ...]:

@@ -156,7 +156,9 @@ def compile_host(cfg: Config, host: Host, cache: Cache | None = None,
 
     def add(path: str, content: str | bytes, mode: int, owner: str = "root",
             grp: str = "root", **extra: Any) -> None:
-        data = content.encode() if isinstance(content, str) else content
+        # one bytes object per distinct text: hashed once however many hosts share it
+        data = once(("bytes", content), content.encode) if isinstance(content, str) \
+            else content
         files.append(File(path, data, mode, owner, grp, **extra))
 
     def once(key: tuple[Any, ...], make: Any) -> Any:
@@ -179,7 +181,7 @@ def compile_host(cfg: Config, host: Host, cache: Cache | None = None,
     unit("openclaw-worker@.service", "openclaw-worker@.service.j2",
          hardening=hardening(level, writable))
     shipping = rep is not None and rep.peer is not None
-    checks = _checks(cfg, inside, shipping)
+    checks = once(("checks", inside.root, shipping), lambda: _checks(cfg, inside, shipping))
     for check in checks:
         unit(f"{check['name']}.service", "openclaw-check.service.j2", check=check,
              hardening=hardening(level, check["writable"], network=check["network"],
@@ -216,9 +218,10 @@ def compile_host(cfg: Config, host: Host, cache: Cache | None = None,
         keys = env_keys[consumer]
         add(paths.env(consumer), once(("env", consumer), lambda k=keys: render(
             "env.j2", host.name, **{**ctx, "env": k})), 0o600, sensitive=True, secrets=keys)
-    add(paths.failover, once(("failover", host.region, rep), lambda: documents.dumps(
-        documents.failover(cfg, host.region, replication.document(cfg, rep)))), 0o640,
-        grp=group)
+    add(paths.failover, documents.failover_json(
+        lambda slot: once(("failover", host.region, slot), lambda: documents.dumps(
+            documents.failover(cfg, host.region, slot))),
+        replication.document(cfg, rep)), 0o640, grp=group)
     if rep is not None and (shipping or rep.sources):  # snapshots, and restores
         add(paths.script("openclaw_sqlite.py"), _static("openclaw_sqlite.py"), 0o644)
     if rep is not None and rep.sources:  # filled from the sources' keys at plan time
@@ -317,7 +320,8 @@ def compile_host(cfg: Config, host: Host, cache: Cache | None = None,
                 *((Account(replication.REPLICA_USER, replication.REPLICA_USER,
                            f"{svc.root}/replicas", "/bin/sh"),) if receiving else ()))
     return HostPlan(host.name, host.region, host.root, directories,
-                    tuple(sorted(files, key=lambda f: f.path)), _units(cfg, paths, shipping),
+                    tuple(sorted(files, key=lambda f: f.path)),
+                    once(("units", paths.root, shipping), lambda: _units(cfg, paths, shipping)),
                     spec,
                     accounts, (paths.shared_env,),
                     tuple(sorted(ctx["mode_units"].off.items())), rep)
@@ -460,6 +464,7 @@ def mode_units(cfg: Config) -> ModeUnits:
                                "MAINTENANCE": managed})
 
 
+@functools.cache
 def _static(name: str) -> bytes:
     """Scripts ship as they are (no templating: bash and Jinja share too much syntax); each
     reads its parameters from the .conf beside it. Read once per process."""

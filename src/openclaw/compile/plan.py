@@ -3,6 +3,7 @@ and apply."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -40,7 +41,13 @@ class File:
 
     @property
     def sha256(self) -> str:
-        return hashlib.sha256(self.content).hexdigest()
+        return _digest(self.content)
+
+
+@functools.lru_cache(maxsize=8192)
+def _digest(content: bytes) -> str:
+    """The hosts of a fleet share most contents (the same bytes object): hashed once."""
+    return hashlib.sha256(content).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from openclaw.inventory import Host
 from openclaw.model import Config
@@ -63,11 +64,18 @@ class Replication:
 class Pairing:
     peers: Mapping[str, Peer] = field(default_factory=dict)  # source host -> its peer
 
+    @cached_property
+    def _sources(self) -> dict[str, tuple[str, ...]]:
+        """peer -> the hosts that ship to it (one pass: a fleet of 1,000 asks 1,000 times)."""
+        out: dict[str, list[str]] = {}
+        for source, peer in self.peers.items():
+            out.setdefault(peer.host, []).append(source)
+        return {h: tuple(sorted(s)) for h, s in out.items()}
+
     def of(self, cfg: Config, host: str) -> Replication | None:
         if not cfg.deployment.replicate:
             return None
-        return Replication(self.peers.get(host),
-                           tuple(sorted(s for s, p in self.peers.items() if p.host == host)),
+        return Replication(self.peers.get(host), self._sources.get(host, ()),
                            cfg.service.root)
 
 

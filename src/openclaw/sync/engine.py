@@ -4,13 +4,18 @@ fact, and the apply as an operation. Everything it returns is plain data."""
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
 import io
 import logging
 import os
 import re
+import shutil
 import socket
+import stat
 import weakref
 from collections.abc import Callable, Generator, Iterable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from gevent import monkey
@@ -19,23 +24,21 @@ if not monkey.is_module_patched("socket"):  # library use; the CLI patches at it
     monkey.patch_all()
 
 import gevent
-from pyinfra.api.command import FileUploadCommand, StringCommand
+import paramiko
+from pyinfra.api.command import FunctionCommand, StringCommand
 from pyinfra.api.config import Config
 from pyinfra.api.connect import connect_all
 from pyinfra.api.exceptions import PyinfraError
 from pyinfra.api.facts import FactBase
 from pyinfra.api.inventory import Inventory
-from pyinfra.api.operation import (
-    add_op,
-    operation,
-)
-from pyinfra.api.operations import run_host_op
+from pyinfra.api.operation import operation
 from pyinfra.api.state import (
     BaseStateCallback,
     State,
     StateStage,
 )
-from pyinfra.context import ctx_host, ctx_state
+from pyinfra.connectors.local import LocalConnector
+from pyinfra.context import ctx_state
 
 from openclaw.inventory import Host
 from openclaw.sync.secrets import install_log_filter
@@ -58,14 +61,86 @@ class RemoteScript(FactBase[str]):
 @operation(is_idempotent=False)
 def sync_host(staging: str, uploads: tuple[Upload, ...], script: str
               ) -> Generator[Any, None, None]:
-    """Stage the files (as the SSH user, into a 0700 directory), then install them and run
-    the unit steps (with sudo when the host uses it). A local file is streamed from disk,
-    never read whole into memory."""
-    yield StringCommand("mkdir", "-m", "0700", staging, _sudo=False)
-    for source, name in uploads:
-        data = io.BytesIO(source) if isinstance(source, bytes) else source
-        yield FileUploadCommand(data, f"{staging}/{name}", _sudo=False)
+    """Stage the files (as the SSH user, into a 0700 directory, in one SFTP session), then
+    install them and run the unit steps (with sudo when the host uses it)."""
+    yield FunctionCommand(lambda state, host: stage(host.connector, staging, uploads), (), {})
     yield StringCommand(script)
+
+
+# Where an interrupted upload of a large local file (the OpenClaw bundle) waits to be
+# resumed, per SSH user: /tmp/openclaw-uploads-<uid>/<sha256>.part.
+UPLOADS = "/tmp/openclaw-uploads-"
+_CHUNK = 32768  # SFTP's largest packet
+
+
+def stage(connector: Any, staging: str, uploads: tuple[Upload, ...]) -> dict[str, int]:
+    """Make the staging directory and put every upload in it, over one SFTP session. Bytes
+    are sent whole; a local file is streamed from disk, never read whole into memory, and
+    resumed where an earlier transfer of the same content stopped. Returns, per resumed
+    upload, the bytes it did not send again."""
+    if isinstance(connector, LocalConnector):
+        os.mkdir(staging, 0o700)
+        for source, name in uploads:
+            if isinstance(source, bytes):
+                Path(staging, name).write_bytes(source)
+            else:
+                shutil.copyfile(source, Path(staging, name))
+        return {}
+    sftp = connector.get_file_transfer_connection()
+    sftp.mkdir(staging, 0o700)
+    resumed: dict[str, int] = {}
+    for source, name in uploads:
+        target = f"{staging}/{name}"
+        if isinstance(source, bytes):
+            sftp.putfo(io.BytesIO(source), target)
+        else:
+            skipped = _resumable(sftp, source, target, sftp.lstat(staging).st_uid)
+            if skipped:
+                resumed[name] = skipped
+    return resumed
+
+
+def _resumable(sftp: Any, source: str, target: str, uid: int) -> int:
+    """Send `source` to `target` through a partial file kept by content hash in the SSH
+    user's own 0700 directory (anyone's else, or a link, and the file goes straight to the
+    target, not resumable); returns how many bytes an earlier attempt had already sent."""
+    size = os.path.getsize(source)
+    folder = f"{UPLOADS}{uid}"
+    with contextlib.suppress(OSError):
+        sftp.mkdir(folder, 0o700)
+    st = sftp.lstat(folder)
+    if not (stat.S_ISDIR(st.st_mode or 0) and st.st_uid == uid
+            and (st.st_mode or 0) & 0o077 == 0):
+        with open(source, "rb") as whole:
+            sftp.putfo(whole, target)
+        return 0
+    part = f"{folder}/{_file_digest(source)}.part"
+    try:
+        have = sftp.stat(part).st_size or 0
+    except OSError:
+        have = 0
+    if have > size:
+        sftp.remove(part)
+        have = 0
+    with open(source, "rb") as local, sftp.open(part, "ab" if have else "wb") as remote:
+        remote.set_pipelined(True)
+        local.seek(have)
+        while chunk := local.read(_CHUNK):
+            remote.write(chunk)
+    if sftp.stat(part).st_size != size:
+        raise OSError(f"the upload of {os.path.basename(source)} is incomplete")
+    sftp.posix_rename(part, target)
+    return have
+
+
+@functools.cache
+def _file_digest(path: str) -> str:
+    """sha256 of a local file, once per run (the bundle: hundreds of MB)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()
 
 
 class _NoDelay(BaseStateCallback):
@@ -126,7 +201,6 @@ class Session:
             g: ([name for name, _ in members], {})
                   for g, members in inventory_groups(self.hosts).items()}
         inventory = Inventory(([(h.name, _host_data(h)) for h in self.hosts], {}), **groups)
-        from pyinfra.connectors.local import LocalConnector
         by_name = {h.name: h for h in self.hosts}
         for ph in inventory:
             if by_name[ph.name].local:
@@ -196,28 +270,21 @@ class Session:
                 for n, r in self.each(scripts, run).items()}
 
     def apply(self, work: dict[str, Work]) -> dict[str, Outcome]:
-        """work: host -> (staging dir, uploads, install script). One pyinfra
-        operation per host, run in parallel. Called once per batch of a rolling apply: a
-        State runs run_ops once, so each batch runs its own hosts' operation directly."""
-        self.state.set_stage(StateStage.Execute)
-        metas: dict[str, Any] = {}
-        for name, (staging, uploads, script) in sorted(work.items()):
-            ph = self._pyinfra_hosts[name]
-            metas[name] = add_op(self.state, sync_host, staging, uploads, script, host=ph,
-                                 name="openclaw: install files and run unit steps")[ph]
-
-        def run(ph: Any) -> bool:
-            with ctx_host.use(ph):
-                return bool(run_host_op(self.state, ph, ph.op_hash_order[-1]))
-        self.each(work, run)
-        out: dict[str, Outcome] = {}
-        for name, meta in metas.items():
-            if not meta.is_complete():
-                out[name] = Outcome(False, error="not run (connection lost?)")
-                continue
-            out[name] = Outcome(meta.did_succeed(), "\n".join(meta.stdout_lines) + "\n",
-                                "\n".join(meta.stderr_lines))
-        return out
+        """work: host -> (staging dir, uploads, install script). Per host, in parallel: one
+        SFTP session for the staging directory and the uploads, then the script as one
+        command."""
+        def run(ph: Any) -> Outcome:
+            staging, uploads, script = work[ph.name]
+            try:
+                stage(ph.connector, staging, uploads)
+            except (OSError, EOFError, paramiko.SSHException) as e:
+                return Outcome(False, error=f"upload to {staging} failed: {_why(e)}")
+            ok, out = ph.run_shell_command(StringCommand(script),
+                                           _sudo=bool(ph.data.get("_sudo")))
+            return Outcome(ok, "\n".join(out.stdout_lines) + "\n",
+                           "\n".join(out.stderr_lines))
+        return {n: r if isinstance(r, Outcome) else Outcome(False, error=_why(r))
+                for n, r in self.each(work, run).items()}
 
 
 def _group(region: str) -> str:

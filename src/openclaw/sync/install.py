@@ -443,11 +443,65 @@ take() {{
 }}
 if mkdir "$L" 2>/dev/null; then take; exit 0; fi
 expires=$(cut -f3 "$L/holder" 2>/dev/null); expires=${{expires:-0}}
-if [ {1 if force else 0} = 1 ] || [ "$now" -gt "$expires" ] || [ ! -e "$L/holder" ]; then
+# A locked install's own command (its PID in the lock) still running: never taken over. Its
+# controller gone (`force`), it ends at its next output; waited for, up to a minute.
+running() {{ p=$(cat "$L/pid" 2>/dev/null) && [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }}
+if [ {1 if force else 0} = 1 ]; then
+  i=0; while running && [ "$i" -lt 60 ]; do sleep 1; i=$((i + 1)); done
+fi
+if ! running && {{ [ {1 if force else 0} = 1 ] || [ "$now" -gt "$expires" ] ||
+                   [ ! -e "$L/holder" ]; }}; then
   rm -rf "$L" && mkdir "$L" 2>/dev/null && take && exit 0
 fi
 printf 'BUSY\\t%s\\n' "$(cut -f2 "$L/holder" 2>/dev/null | head -c 300)"
 """
+
+
+# Sections of a locked install's output after its DONE (see locked_install).
+STATE_MARK = "@@openclaw-state"
+GATE_MARK = "@@openclaw-gate"
+
+
+def locked_install(plan: HostPlan, token: str, holder: str, staging: str, install: str,
+                   probe: str, gate: str = "", timeout: float = 0, *,
+                   force: bool = False) -> str:
+    """The whole apply of a host in one command: take the host lock, install, read the
+    host again (the probe's output after STATE_MARK, for the check that it matches its plan),
+    poll the health gate until it passes or `timeout` runs out (its verdict after GATE_MARK),
+    and release the lock however it ends. A lock held by another run prints BUSY (see
+    lock_script) and exits 75. Each part runs in a subshell: its `set -e` and traps are its
+    own, and no script is quoted twice (an argument is at most 128 KiB)."""
+    lines = [f"held=$(sh -c {_q(lock_script(plan, token, holder, force=force))})",
+             f"case $held in *LOCKED*) ;; *) rm -rf {_q(staging)}; "
+             "printf '%s\\n' \"$held\"; exit 75 ;; esac",
+             # The lock names this command: its lock is not taken over while it runs.
+             f"echo $$ >{_lock_dir(plan)}/pid",
+             f"trap {_q(unlock_script(plan, token) + ' >/dev/null')} EXIT",
+             # Its controller gone, the next line it writes ends it, and the lock with it.
+             "trap 'exit 129' HUP INT TERM PIPE",
+             "(", install, ")", "rc=$?", "[ \"$rc\" = 0 ] || exit \"$rc\"",
+             f"echo {STATE_MARK}", "(", probe, ")"]
+    if gate:
+        lines += [f"echo {GATE_MARK}",
+                  f"end=$(( $(date +%s) + {max(0, int(timeout))} ))",
+                  "while :; do",
+                  "  verdict=$( (", gate, ") )",
+                  "  case $verdict in PASS*|SKIP*) break ;; esac",
+                  "  [ \"$(date +%s)\" -lt \"$end\" ] || break",
+                  "  echo",  # a controller that is gone is noticed (SIGPIPE) while it waits
+                  "  sleep 2",
+                  "done",
+                  "printf '%s\\n' \"$verdict\""]
+    return "\n".join(lines) + "\n"
+
+
+def sections(output: str) -> tuple[str, str | None, str | None]:
+    """A locked install's output: (install, probe or None, gate verdict or None)."""
+    install, _, rest = output.partition(f"\n{STATE_MARK}\n")
+    if not _:
+        return output, None, None
+    state, found, verdict = rest.partition(f"\n{GATE_MARK}\n")
+    return install, state, verdict if found else None
 
 
 def unlock_script(plan: HostPlan, token: str) -> str:

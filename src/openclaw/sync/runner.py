@@ -18,7 +18,7 @@ from openclaw.sync import gate, install, probe, rollback
 from openclaw.sync.changes import HostChanges, compute
 from openclaw.sync.packages import RUNTIME_UPLOAD
 from openclaw.sync.secrets import REDACT, render_env
-from openclaw.sync.session import SessionLike, Upload, Work
+from openclaw.sync.session import Outcome, SessionLike, Upload, Work
 
 
 @dataclass
@@ -217,21 +217,35 @@ def unlock_hosts(session: SessionLike, plans: list[HostPlan], token: str) -> Non
                                if p.host not in session.unreachable})
 
 
+@dataclass
+class Checks:
+    """What an apply does in the same command after its install: read the host again (the
+    check that it matches its plan, with the secrets to compare its .env with), and, on hosts
+    with systemd, poll the health gate for up to `timeout` seconds."""
+
+    values: dict[str, str]
+    gate: str = ""
+    timeout: float = 0
+
+
 def apply_changes(session: SessionLike, changes: list[HostChanges],
                   contents: dict[str, dict[str, bytes]], token: str,
                   progress: Callable[[str], None] = lambda _: None, kind: str = "apply",
-                  runtime: str | None = None) -> dict[str, HostResult]:
+                  runtime: str | None = None, checks: Checks | None = None
+                  ) -> dict[str, HostResult]:
     """contents: per host, the bytes of each file to write (secrets resolved); runtime: the
-    OpenClaw bundle's archive on this machine, for hosts that install it from a bundle."""
-    work: dict[str, Work] = {}
+    OpenClaw bundle's archive on this machine, for hosts that install it from a bundle.
+    checks: the install takes the host lock itself, then checks and gates the host in the
+    same command (one SSH command per host, besides the upload); without it the caller holds
+    the locks."""
+    salt = pysecrets.token_hex(16)
+    REDACT.add(salt)
+    me = holder()
     results: dict[str, HostResult] = {}
-    for c in changes:
-        if c.error or c.plan is None:
-            results[c.host] = HostResult(c.host, c.region, "failed", error=c.error)
-            continue
-        if not c.changed:
-            results[c.host] = HostResult(c.host, c.region, "unchanged")
-            continue
+    by_name = {c.host: c for c in changes}
+
+    def work_for(c: HostChanges, force: bool = False) -> Work | None:
+        assert c.plan is not None
         paths = install.to_write(c)
         staging = f"/tmp/openclaw-stage-{pysecrets.token_hex(8)}"
         # Merged files: the bytes computed against the host's copy at plan time.
@@ -243,23 +257,76 @@ def apply_changes(session: SessionLike, changes: list[HostChanges],
             if runtime is None:
                 results[c.host] = HostResult(c.host, c.region, "failed",
                                              error="no OpenClaw bundle to upload")
-                continue
+                return None
             uploads.append((runtime, RUNTIME_UPLOAD))
-        work[c.host] = (staging, tuple(uploads), install.install_script(
-            c.plan, c, staging, paths, token, kind=kind))
-    if work:
-        progress(f"applying to {len(work)} host(s)")
-        outcomes = session.apply(work)
-        regions = {c.host: c.region for c in changes}
-        for name, o in outcomes.items():
-            steps = tuple(x.split("\t", 1)[1] for x in o.stdout.splitlines()
-                          if x.startswith("STEP\t"))
-            if o.ok and "DONE" in o.stdout:
-                results[name] = HostResult(name, regions[name], "changed", steps)
-            else:
-                results[name] = HostResult(name, regions[name], "failed", steps,
-                                           REDACT(_first_line(o.error) or "install failed"))
+        script = install.install_script(c.plan, c, staging, paths, token, kind=kind)
+        if checks is not None:
+            script = install.locked_install(
+                c.plan, token, me, staging, script, probe.state_script(c.plan, salt),
+                checks.gate if c.systemd else "", checks.timeout, force=force)
+        return staging, tuple(uploads), script
+
+    work: dict[str, Work] = {}
+    for c in changes:
+        if c.error or c.plan is None:
+            results[c.host] = HostResult(c.host, c.region, "failed", error=c.error)
+        elif not c.changed:
+            results[c.host] = HostResult(c.host, c.region, "unchanged")
+        elif (w := work_for(c)) is not None:
+            work[c.host] = w
+    if not work:
+        return results
+    progress(f"applying to {len(work)} host(s)")
+    outcomes = session.apply(work)
+    if checks is not None:
+        # A lock left by a run of this machine that is gone: taken over, once.
+        stale = [n for n, o in outcomes.items() if not o.ok and _busy(o) and
+                 _busy(o) != me and _holder_gone(_busy(o))]
+        retry = {n: w for n in stale if (w := work_for(by_name[n], force=True)) is not None}
+        if retry:
+            outcomes.update(session.apply(retry))
+    for name, o in outcomes.items():
+        results[name] = _result(by_name[name], o, me, salt, contents.get(name, {}), checks)
     return results
+
+
+def _busy(o: Outcome) -> str:
+    return next((x.split("\t", 1)[1] for x in o.stdout.splitlines()
+                 if x.startswith("BUSY\t")), "")
+
+
+def _result(c: HostChanges, o: Outcome, me: str, salt: str, desired: dict[str, bytes],
+            checks: Checks | None) -> HostResult:
+    done, state, verdict = install.sections(o.stdout)
+    steps = tuple(x.split("\t", 1)[1] for x in done.splitlines() if x.startswith("STEP\t"))
+    if not (o.ok and "DONE" in done):
+        busy = _busy(o)
+        if busy == me:
+            why = ("this machine is already locked by this same run: is it listed twice in "
+                   "the inventory?")
+        elif busy:
+            why = f"another apply holds the host lock: {busy}"
+        else:
+            why = REDACT(_first_line(o.error) or "install failed")
+        return HostResult(c.host, c.region, "failed", steps, why)
+    result = HostResult(c.host, c.region, "changed", steps)
+    if checks is None:
+        return result
+    assert c.plan is not None
+    try:
+        after = compute(c.plan, probe.parse_state(c.plan, state or ""), desired=desired,
+                        contents={}, salt=salt, address=c.address)
+    except (ValueError, IndexError) as e:
+        result.status, result.error = "failed", f"unreadable state probe output: {e}"
+        return result
+    result.changes_after = after
+    if after.changed:
+        result.status, result.error = "failed", still_pending(after)
+    elif verdict is not None:
+        outcome, reason = gate.verdict(verdict)
+        if outcome == "fail":
+            result.status, result.error = "failed", f"health gate: {reason}"
+    return result
 
 
 def gate_hosts(session: SessionLike, scripts: dict[str, str], timeout: float,

@@ -1,0 +1,100 @@
+"""The staging upload over SFTP against a real sshd (a light host): one session for the
+directory and every file, and a large local file resumed where an interrupted transfer of the
+same content stopped, in the SSH user's own directory only."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from openclaw.inventory import Host
+from openclaw.sync import engine
+from tests.hosts.light import LightHost, light_hosts
+from tests.hosts.nspawn import make_key
+
+SIZE = 3 * 1024 * 1024 + 123
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, LightHost]]:
+    if os.geteuid() != 0:
+        pytest.fail("the upload test needs root (mount namespaces); `make test` runs as root")
+    workdir = tmp_path_factory.mktemp("upload")
+    key = make_key(workdir)
+    with light_hosts(1, workdir, key, first=80) as hosts:
+        h = hosts[0]
+        host = Host("up1", "r1", h.ip, 22, "root", str(key), str(workdir / "known_hosts"),
+                    "accept-new", False, "/")
+        with engine.Session([host]) as s:
+            assert not s.unreachable, s.unreachable
+            yield s, h
+
+
+def _sftp(s: Any) -> Any:
+    return s._pyinfra_hosts["up1"].connector.get_file_transfer_connection()
+
+
+def _bundle(tmp_path: Path) -> tuple[Path, bytes]:
+    data = os.urandom(SIZE)
+    path = tmp_path / "openclaw-runtime.tar.gz"
+    path.write_bytes(data)
+    return path, data
+
+
+def _read(sftp: Any, path: str) -> bytes:
+    with sftp.open(path, "rb") as f:
+        return bytes(f.read())
+
+
+def test_an_interrupted_upload_resumes_where_it_stopped(
+        session: tuple[Any, LightHost], tmp_path: Path) -> None:
+    s, host = session
+    sftp = _sftp(s)
+    path, data = _bundle(tmp_path)
+    folder = f"{engine.UPLOADS}0"
+    sftp.mkdir(folder, 0o700)
+    part = f"{folder}/{hashlib.sha256(data).hexdigest()}.part"
+    with sftp.open(part, "wb") as f:  # what a dropped connection left: the first 1 MiB
+        f.write(data[:1 << 20])
+    before = host.sessions()
+    resumed = engine.stage(s._pyinfra_hosts["up1"].connector, "/tmp/openclaw-stage-t1",
+                           ((b"small", "bundle.tar"), (str(path), "runtime.tar.gz")))
+    assert resumed == {"runtime.tar.gz": 1 << 20}
+    assert _read(sftp, "/tmp/openclaw-stage-t1/runtime.tar.gz") == data
+    assert _read(sftp, "/tmp/openclaw-stage-t1/bundle.tar") == b"small"
+    assert oct(sftp.stat("/tmp/openclaw-stage-t1").st_mode & 0o777) == "0o700"
+    # the partial file became the staged one; nothing is left to resume
+    assert sftp.listdir(folder) == []
+    assert host.sessions() == before  # the session's SFTP channel, opened once, reused
+
+    # A partial file longer than the content (not a prefix of it) starts over.
+    with sftp.open(part, "wb") as f:
+        f.write(os.urandom(SIZE + 10))
+    assert engine.stage(s._pyinfra_hosts["up1"].connector, "/tmp/openclaw-stage-t2",
+                        ((str(path), "runtime.tar.gz"),)) == {}
+    assert _read(sftp, "/tmp/openclaw-stage-t2/runtime.tar.gz") == data
+
+
+def test_an_upload_folder_others_can_write_is_not_used(
+        session: tuple[Any, LightHost], tmp_path: Path) -> None:
+    s, _ = session
+    sftp = _sftp(s)
+    path, data = _bundle(tmp_path)
+    folder = f"{engine.UPLOADS}0"
+    with_part = f"{folder}/{hashlib.sha256(data).hexdigest()}.part"
+    with sftp.open(with_part, "wb") as f:  # planted by whoever could write there
+        f.write(b"X" * 1000)
+    sftp.chmod(folder, 0o777)
+    try:
+        assert engine.stage(s._pyinfra_hosts["up1"].connector, "/tmp/openclaw-stage-t3",
+                            ((str(path), "runtime.tar.gz"),)) == {}
+        assert _read(sftp, "/tmp/openclaw-stage-t3/runtime.tar.gz") == data
+        assert sftp.stat(with_part).st_size == 1000  # neither read nor moved
+    finally:
+        sftp.chmod(folder, 0o700)
+        sftp.remove(with_part)
