@@ -18,9 +18,12 @@ with open(os.path.join(TREE, "manifest.json")) as fh:
 mine = manifest[host.data.get("openclaw_host") or host.name]
 base = os.path.join(TREE, mine["region"], mine["host"])
 
-server.group(name="service group", group="milkbot", system=True)
-server.user(name="service user", user="milkbot", group="milkbot", system=True,
-            home="/opt/openclaw/state", create_home=False, shell="/usr/sbin/nologin")
+# The accounts: every owner the manifest names (the service user, the LLM gateway's, the
+# replica's), each with its own group.
+for account in sorted({x["owner"] for x in mine["directories"] + mine["files"]} - {"root"}):
+    server.group(name=f"group {account}", group=account, system=True)
+    server.user(name=f"user {account}", user=account, group=account, system=True,
+                home="/opt/openclaw/state", create_home=False, shell="/usr/sbin/nologin")
 for d in mine["directories"]:
     files.directory(name=f"directory {d['path']}", path=d["path"], mode=d["mode"],
                     user=d["owner"], group=d["group"])

@@ -93,6 +93,7 @@ def light_hosts(count: int, workdir: Path, key: Path, *, first: int = 10
     hosts = [LightHost(f"light{i + 1}", address(first + i), workdir / f"light{i + 1}")
              for i in range(count)]
     procs: list[subprocess.Popen[bytes]] = []
+    namespaces: set[str] = set()
     try:
         for h in hosts:
             h.workdir.mkdir(parents=True, exist_ok=True)
@@ -113,11 +114,18 @@ def light_hosts(count: int, workdir: Path, key: Path, *, first: int = 10
                     if time.monotonic() > deadline:
                         raise RuntimeError(f"{h.name} ({h.ip}) did not start") from None
                     time.sleep(0.05)
+        namespaces |= {_mount_ns(h.pid) for h in hosts} - {"", _mount_ns(os.getpid())}
         yield hosts
     finally:
         for proc in procs:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGTERM)
+        # sshd runs each connection in a session of its own: those outlive the listener's
+        # group (and keep a client's multiplexed connection to a host that is gone). Every
+        # process left in a host's mount namespace is one of ours.
+        for pid in _in_namespaces(namespaces):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         for proc in procs:
             try:
                 proc.wait(timeout=10)
@@ -125,6 +133,20 @@ def light_hosts(count: int, workdir: Path, key: Path, *, first: int = 10
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+
+
+def _mount_ns(pid: int) -> str:
+    try:
+        return os.readlink(f"/proc/{pid}/ns/mnt")
+    except OSError:
+        return ""
+
+
+def _in_namespaces(namespaces: set[str]) -> list[int]:
+    if not namespaces:
+        return []
+    return [int(p) for p in os.listdir("/proc") if p.isdigit() and _mount_ns(int(p))
+            in namespaces]
 
 
 def inventory(hosts: list[LightHost], key: Path, path: Path, regions: tuple[str, ...] = (

@@ -467,3 +467,16 @@ def test_a_lock_whose_command_still_runs_is_not_taken_over(tmp_path: Path) -> No
         assert out.strip() == "LOCKED"  # its command gone: taken over
     finally:
         sleeper.kill()
+
+
+def test_a_locked_install_under_a_lock_its_run_holds_keeps_it(tmp_path: Path) -> None:
+    """bootstrap locks its hosts before it reads them: the install inside takes nothing and
+    releases nothing."""
+    p, script = _locked(tmp_path, token="held")
+    lock = Path(p.target(probe.LOCK_PATH))
+    lock.mkdir(parents=True)
+    (lock / "holder").write_text("held\tme held\t99999999999\n")
+    r = subprocess.run(["sh", "-c", script], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "DONE" in install.sections(r.stdout)[0]
+    assert (lock / "holder").read_text().startswith("held\t")  # still the run's

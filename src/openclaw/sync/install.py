@@ -471,12 +471,19 @@ def locked_install(plan: HostPlan, token: str, holder: str, staging: str, instal
     and release the lock however it ends. A lock held by another run prints BUSY (see
     lock_script) and exits 75. Each part runs in a subshell: its `set -e` and traps are its
     own, and no script is quoted twice (an argument is at most 128 KiB)."""
-    lines = [f"held=$(sh -c {_q(lock_script(plan, token, holder, force=force))})",
+    lock = _lock_dir(plan)
+    lines = [# Held already by this run (bootstrap locks before it reads): kept when done.
+             f"if [ \"$(cut -f1 {lock}/holder 2>/dev/null)\" = {_q(token)} ]; then",
+             "  mine=0; held=LOCKED",
+             "else",
+             f"  mine=1; held=$(sh -c {_q(lock_script(plan, token, holder, force=force))})",
+             "fi",
              f"case $held in *LOCKED*) ;; *) rm -rf {_q(staging)}; "
              "printf '%s\\n' \"$held\"; exit 75 ;; esac",
              # The lock names this command: its lock is not taken over while it runs.
-             f"echo $$ >{_lock_dir(plan)}/pid",
-             f"trap {_q(unlock_script(plan, token) + ' >/dev/null')} EXIT",
+             f"[ \"$mine\" = 0 ] || echo $$ >{lock}/pid",
+             "trap " + _q(f"[ \"$mine\" = 0 ] || {{ {unlock_script(plan, token)} >/dev/null; }}")
+             + " EXIT",
              # Its controller gone, the next line it writes ends it, and the lock with it.
              "trap 'exit 129' HUP INT TERM PIPE",
              "(", install, ")", "rc=$?", "[ \"$rc\" = 0 ] || exit \"$rc\"",
