@@ -136,11 +136,16 @@ def _record_probe(plan: HostPlan) -> str:
     return f"""if c=$(cat {gen}/current 2>/dev/null) && [ -f {gen}/"$c"/{RECORD} ]; then
   r={gen}/"$c"/{RECORD}
   head -c 1048576 "$r" | sed 's/^/MANAGED\t/'
-  awk -F '\t' -v p={prefix} '$1 == "F" || $1 == "D" {{print p $2}}' "$r" |
-  while IFS= read -r p; do
-    stat -c 'STAT	%n	%F	%a	%U	%G' -- "$p" 2>/dev/null
-    [ -L "$p" ] || [ ! -f "$p" ] || sha256sum -- "$p" 2>/dev/null
-  done
+  # One stat and one sha256sum for every recorded path (a fork per path was most of the
+  # cost of reading a host in sync).
+  paths=$(awk -F '\t' -v p={prefix} '$1 == "F" || $1 == "D" {{print p $2}}' "$r")
+  if [ -n "$paths" ]; then
+    printf '%s\\n' "$paths" | tr '\\n' '\\0' |
+      xargs -0 stat -c 'STAT	%n	%F	%a	%U	%G' -- 2>/dev/null
+    printf '%s\\n' "$paths" | while IFS= read -r p; do
+      [ -L "$p" ] || [ ! -f "$p" ] || printf '%s\\0' "$p"
+    done | xargs -0 -r sha256sum -- 2>/dev/null
+  fi
   if [ -d /run/systemd/system ]; then
     awk -F '\t' '$1 == "U" {{print $2}}' "$r" | xargs -r systemctl show -p Id \
       -p ActiveState -p UnitFileState -- 2>/dev/null
