@@ -4,9 +4,10 @@ same content stopped, in the SSH user's own directory only."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,11 +40,21 @@ def _sftp(s: Any) -> Any:
     return s._pyinfra_hosts["up1"].connector.get_file_transfer_connection()
 
 
-def _bundle(tmp_path: Path) -> tuple[Path, bytes]:
+def _planted(s: Any, tmp_path: Path, content: bytes | Callable[[bytes], bytes]
+             ) -> tuple[Any, Path, bytes, str, str]:
+    """A bundle on this machine, and `content` as the partial upload of it on the host:
+    (sftp, bundle, its bytes, the upload folder, the partial file)."""
+    sftp = _sftp(s)
     data = os.urandom(SIZE)
     path = tmp_path / "openclaw-runtime.tar.gz"
     path.write_bytes(data)
-    return path, data
+    folder = f"{engine.UPLOADS}0"
+    with contextlib.suppress(OSError):
+        sftp.mkdir(folder, 0o700)
+    part = f"{folder}/{hashlib.sha256(data).hexdigest()}.part"
+    with sftp.open(part, "wb") as f:
+        f.write(content(data) if callable(content) else content)
+    return sftp, path, data, folder, part
 
 
 def _read(sftp: Any, path: str) -> bytes:
@@ -54,13 +65,8 @@ def _read(sftp: Any, path: str) -> bytes:
 def test_an_interrupted_upload_resumes_where_it_stopped(
         session: tuple[Any, LightHost], tmp_path: Path) -> None:
     s, host = session
-    sftp = _sftp(s)
-    path, data = _bundle(tmp_path)
-    folder = f"{engine.UPLOADS}0"
-    sftp.mkdir(folder, 0o700)
-    part = f"{folder}/{hashlib.sha256(data).hexdigest()}.part"
-    with sftp.open(part, "wb") as f:  # what a dropped connection left: the first 1 MiB
-        f.write(data[:1 << 20])
+    # what a dropped connection left: the first 1 MiB
+    sftp, path, data, folder, part = _planted(s, tmp_path, lambda d: d[:1 << 20])
     before = host.sessions()
     resumed = engine.stage(s._pyinfra_hosts["up1"].connector, "/tmp/openclaw-stage-t1",
                            ((b"small", "bundle.tar"), (str(path), "runtime.tar.gz")))
@@ -83,12 +89,8 @@ def test_an_interrupted_upload_resumes_where_it_stopped(
 def test_an_upload_folder_others_can_write_is_not_used(
         session: tuple[Any, LightHost], tmp_path: Path) -> None:
     s, _ = session
-    sftp = _sftp(s)
-    path, data = _bundle(tmp_path)
-    folder = f"{engine.UPLOADS}0"
-    with_part = f"{folder}/{hashlib.sha256(data).hexdigest()}.part"
-    with sftp.open(with_part, "wb") as f:  # planted by whoever could write there
-        f.write(b"X" * 1000)
+    # planted by whoever could write there
+    sftp, path, data, folder, with_part = _planted(s, tmp_path, b"X" * 1000)
     sftp.chmod(folder, 0o777)
     try:
         assert engine.stage(s._pyinfra_hosts["up1"].connector, "/tmp/openclaw-stage-t3",
