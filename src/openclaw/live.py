@@ -269,9 +269,10 @@ def _run_batch(session: object, hosts: list[Host], batch: list[HostChanges],
     pending = [c for c in batch if c.changed and not c.error]
     contents = {c.host: runner.desired_contents(c.plan, values) for c in pending if c.plan}
     checks = runner.Checks(values, gate_script, timeout)
-    if gate_script and any(c.systemd for c in pending):
-        progress(f"health gate on {', '.join(c.host for c in pending if c.systemd)} "
-                 "after their install")
+    gated = [c.host for c in pending if c.systemd]
+    if gate_script and gated:
+        progress(f"health gate on {', '.join(gated) if len(gated) <= 5 else f'{len(gated)} hosts'}"
+                 " after their install")
     done = runner.apply_changes(s, pending, contents, token, progress, runtime=archive,
                                 checks=checks)
     for _ in range(REPLANS):
