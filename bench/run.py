@@ -1,11 +1,13 @@
 """openclaw vs plain pyinfra vs Ansible on the same freshly started hosts and the same content
 (the artifacts openclaw compiles for the repo's openclaw.yaml). `make bench` runs it as root.
 
-For each fleet size, each tool, each run: fresh light hosts (one sshd per 127.0.1.N in its
-own mount namespace), then `apply` on fresh hosts, a no-op `plan` (pyinfra --dry, Ansible
---check --diff), and `apply` on the fleet in sync. Medians of --runs. Optionally 5 systemd
-hosts (nspawn). Then compile of 1,000 hosts in-process against the bare Jinja render.
-Writes bench/results.md, bench/results.json and bench/results.png.
+For each fleet size (up to 1,000 hosts), each tool, each run: fresh light hosts (one sshd per
+loopback address in its own mount namespace), then `apply` on fresh hosts, a no-op `plan`
+(pyinfra --dry, Ansible --check --diff), and `apply` on the fleet in sync: the time, the
+controller's peak memory, and the SSH sessions each host served. Medians of --runs.
+Optionally 5 systemd hosts (nspawn). Then compile of 1,000 hosts: in-process against the bare
+Jinja render, and the CLI's `compile -o` with writing. Writes bench/results.md, .json and
+.png, and with --readme the tables and the targets' verdicts into README.md.
 """
 
 from __future__ import annotations
@@ -127,12 +129,41 @@ class Fleet:
 Sample = tuple[float, float]  # seconds, peak MiB
 
 
+def bench_config(path: Path, openclaw: str) -> Path:
+    """The repo's config with OpenClaw already on the hosts (install: none, run as
+    `openclaw`), so that every tool ships the same artifacts and nothing else, and a worker
+    the hosts can run."""
+    path.write_text((REPO / "openclaw.yaml").read_text()
+                    .replace("    install: bundle\n",
+                             f"    install: none\n    command: {openclaw}\n")
+                    .replace("command: /opt/openclaw/scripts/mission-worker.sh %i",
+                             "command: /bin/sleep infinity")
+                    .replace("  dashboard:\n    enabled: true",
+                             "  dashboard:\n    enabled: false"))
+    return path
+
+
+def openclaw_stub() -> str:
+    """What light hosts run as OpenClaw: its version line and an accepting config check
+    (starting Node on every light host would measure Node). In the repo, which light hosts
+    see (their /tmp is their own)."""
+    import yaml
+    version = yaml.safe_load((REPO / "openclaw.yaml").read_text())["service"]["openclaw"][
+        "version"]
+    stub = REPO / "bench" / ".openclaw-stub"
+    stub.write_text(f"#!/bin/sh\ncase $1 in --version) echo 'OpenClaw {version} (bench stub)'"
+                    " ;; esac\nexit 0\n")
+    stub.chmod(0o755)
+    return str(stub)
+
+
 def light_round(n: int, tool: str, work: Path, key: Path,
                 sessions: dict[str, list[int]] | None) -> dict[str, Sample]:
-    """Fresh hosts, then the three jobs in the order an operator meets them."""
+    """Fresh hosts, then the three jobs in the order an operator meets them. Light hosts run
+    no OpenClaw: a stub answers for it."""
     with light_hosts(n, work / "hosts", key, first=60) as hosts:
         inv = inventory(hosts, key, work / "inventory.yaml")
-        fleet = Fleet(work, REPO / "openclaw.yaml", inv, key)
+        fleet = Fleet(work, bench_config(work / "openclaw.yaml", openclaw_stub()), inv, key)
         out: dict[str, Sample] = {}
         for job in ("apply fresh", "plan in sync", "apply in sync"):
             before = [h.sessions() for h in hosts]
@@ -144,17 +175,8 @@ def light_round(n: int, tool: str, work: Path, key: Path,
 
 def nspawn_round(tool: str, work: Path, key: Path) -> dict[str, Sample]:
     from tests.integration.conftest import binds
-    config = work / "openclaw.yaml"
-    # The repo's config, with the real OpenClaw bind-mounted (install: none; the tests' bundle,
-    # `make openclaw-bundle`) and a worker the containers can run.
-    config.write_text((REPO / "openclaw.yaml").read_text()
-                      .replace("    install: bundle\n",
-                               "    install: none\n"
-                               "    command: /opt/openclaw-runtime/bin/openclaw\n")
-                      .replace("command: /opt/openclaw/scripts/mission-worker.sh %i",
-                               "command: /bin/sleep infinity")
-                      .replace("  dashboard:\n    enabled: true",
-                               "  dashboard:\n    enabled: false"))
+    # The real OpenClaw bind-mounted (the tests' bundle, `make openclaw-bundle`).
+    config = bench_config(work / "openclaw.yaml", "/opt/openclaw-runtime/bin/openclaw")
     with containers(5, work / "ns", key, extra_binds=binds()) as hosts:
         inv = work / "inventory.yaml"
         regions = ["us-east", "us-east", "eu-west", "eu-west", "asia-pacific"]
