@@ -445,7 +445,7 @@ def test_a_locked_install_takes_checks_gates_and_releases_the_lock_in_one_comman
 def test_a_lock_whose_command_still_runs_is_not_taken_over(tmp_path: Path) -> None:
     """A controller gone mid-apply leaves its host's command running until its next output:
     the next run waits for that command, never installs beside it."""
-    p, script = _locked(tmp_path, token="old")
+    p, _ = _locked(tmp_path, token="old")
     lock = Path(p.target(probe.LOCK_PATH))
     lock.mkdir(parents=True)
     (lock / "holder").write_text("old\tme old\t99999999999\n")
