@@ -130,7 +130,8 @@ BENCH_ARGS ?= --sizes 20,100,1000 --runs 3 --big-runs 1 --ansible-runs 1 --ansib
 $(BENCH_VENV)/.installed: pyproject.toml
 	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/pip install -q --upgrade pip
-	$(BENCH_VENV)/bin/pip install -q -e . 'ansible-core>=2.19,<2.20' 'matplotlib>=3.8,<4'
+	$(BENCH_VENV)/bin/pip install -q -e . 'ansible-core>=2.19,<2.20' 'matplotlib>=3.8,<4' \
+	  'pytest>=8'  # the nspawn round reuses the integration tests' container helpers
 	touch $@
 
 bench: $(BENCH_VENV)/.installed system-deps

@@ -274,6 +274,12 @@ def ansible_estimate(results: dict[str, Any], size: str, job: str) -> float | No
     return t / n * int(size) if int(size) > n else None
 
 
+def _size_order(item: tuple[str, Any]) -> tuple[int, int]:
+    """Light sizes by number, then the systemd hosts."""
+    size = item[0]
+    return (0, int(size)) if size.isdigit() else (1, 0)
+
+
 def table(results: dict[str, Any]) -> str:
     lines = [f"Machine: {results['machine']}. Medians of {results['runs']} run(s) below 100 "
              "hosts, 1 run at 100 and more; seconds. `~`: estimated, not run (from Ansible's "
@@ -281,7 +287,7 @@ def table(results: dict[str, Any]) -> str:
              "| hosts | job | openclaw | plain pyinfra | Ansible | openclaw vs pyinfra |"
              " openclaw vs Ansible | openclaw peak memory |",
              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
-    for size, jobs in results["timings"].items():
+    for size, jobs in sorted(results["timings"].items(), key=_size_order):
         for job in JOBS:
             t = jobs.get(job, {})
             o, p, a = (t.get(x) for x in TOOLS)
@@ -361,7 +367,7 @@ def chart(results: dict[str, Any], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, axes = plt.subplots(1, 3, figsize=(13, 4))
-    sizes = [s for s in results["timings"] if s.isdigit()]
+    sizes = sorted((s for s in results["timings"] if s.isdigit()), key=int)
     for ax, job in zip(axes, JOBS, strict=True):
         for tool, label in zip(TOOLS, ("openclaw", "plain pyinfra", "Ansible"), strict=True):
             xs = [int(s) for s in sizes if results["timings"][s].get(job, {}).get(tool)]
@@ -394,6 +400,9 @@ def main() -> None:
                     help="fleet sizes plain pyinfra runs at")
     ap.add_argument("--nspawn", type=int, default=5, help="0 to skip the systemd hosts")
     ap.add_argument("--tools", default=",".join(TOOLS))
+    ap.add_argument("--keep", action="store_true",
+                    help="start from bench/results.json: sizes not run again keep their "
+                         "figures (an interrupted run, or one size again)")
     ap.add_argument("--readme", action="store_true",
                     help="also write the tables into README.md, between its bench markers")
     args = ap.parse_args()
@@ -404,9 +413,13 @@ def main() -> None:
                f"Python {platform.python_version()}")
     results: dict[str, Any] = {"machine": machine, "runs": args.runs, "timings": {},
                                "memory": {}, "sessions": {}}
+    saved = REPO / "bench" / "results.json"
+    if args.keep and saved.exists():
+        results = {**results, **{k: v for k, v in json.loads(saved.read_text()).items()
+                                 if k in ("timings", "memory", "sessions")}}
     with tempfile.TemporaryDirectory(prefix="openclaw-bench-") as tmp:
         key = make_key(Path(tmp))
-        for size in [int(s) for s in args.sizes.split(",")]:
+        for size in [int(s) for s in args.sizes.split(",") if s]:
             jobs: dict[str, dict[str, float]] = {j: {} for j in JOBS}
             memory: dict[str, dict[str, float]] = {j: {} for j in JOBS}
             for tool in tools:
