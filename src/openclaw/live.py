@@ -268,7 +268,7 @@ def _run_batch(session: object, hosts: list[Host], batch: list[HostChanges],
     s: Any = session
     pending = [c for c in batch if c.changed and not c.error]
     contents = {c.host: runner.desired_contents(c.plan, values) for c in pending if c.plan}
-    checks = runner.Checks(values, gate_script, timeout)
+    checks = runner.Checks(gate_script, timeout)
     gated = [c.host for c in pending if c.systemd]
     if gate_script and gated:
         progress(f"health gate on {', '.join(gated) if len(gated) <= 5 else f'{len(gated)} hosts'}"

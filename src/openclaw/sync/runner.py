@@ -220,10 +220,9 @@ def unlock_hosts(session: SessionLike, plans: list[HostPlan], token: str) -> Non
 @dataclass
 class Checks:
     """What an apply does in the same command after its install: read the host again (the
-    check that it matches its plan, with the secrets to compare its .env with), and, on hosts
-    with systemd, poll the health gate for up to `timeout` seconds."""
+    check that it matches its plan) and, on hosts with systemd, poll the health gate for up
+    to `timeout` seconds."""
 
-    values: dict[str, str]
     gate: str = ""
     timeout: float = 0
 
