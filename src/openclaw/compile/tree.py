@@ -17,10 +17,6 @@ from openclaw.compile.plan import Directory, File, HostPlan, Unit
 OBJECTS = "objects"
 
 
-def manifest(plans: Iterable[HostPlan]) -> dict[str, Any]:
-    return {"format_version": 1, "hosts": [json.loads(line) for line in _host_lines(plans)]}
-
-
 def manifest_text(plans: Iterable[HostPlan], **extra: str) -> str:
     """The manifest with one host per line (diffable). Hosts share most files, directories
     and units: each distinct one is encoded once (53,000 entries for 1,000 hosts)."""
