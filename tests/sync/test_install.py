@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 from openclaw.compile.plan import HostPlan
-from openclaw.sync import install, probe
+from openclaw.sync import gate, install, probe
 from openclaw.sync.changes import HostChanges, compute
 from tests.sync.test_changes import CONF, ENV, UNIT, desired, plan, state
 
@@ -419,8 +419,8 @@ def _locked(tmp_path: Path, gate: str = "", token: str = "tok", force: bool = Fa
 
 def test_a_locked_install_takes_checks_gates_and_releases_the_lock_in_one_command(
         tmp_path: Path) -> None:
-    gate = "echo 'FAIL\tnot yet' >&2; [ -f \"$GATE_OK\" ] && echo PASS || echo 'FAIL\tnot yet'"
-    p, script = _locked(tmp_path, gate)
+    check = "echo 'FAIL\tnot yet' >&2; [ -f \"$GATE_OK\" ] && echo PASS || echo 'FAIL\tnot yet'"
+    p, script = _locked(tmp_path, check)
     flag = tmp_path / "ok"
     # The gate passes on its third poll: polled on the host, in the same command.
     poller = subprocess.Popen(["sh", "-c", f"sleep 3; touch {flag}"])
@@ -429,7 +429,10 @@ def test_a_locked_install_takes_checks_gates_and_releases_the_lock_in_one_comman
     poller.wait()
     assert r.returncode == 0, r.stderr
     done, state, verdict = install.sections(r.stdout)
-    assert "DONE" in done and verdict is not None and verdict.strip() == "PASS"
+    assert verdict is not None and gate.verdict(verdict) == ("pass", "")
+    assert "DONE" in done and verdict.splitlines()[-1] == "PASS"
+    # how long the host took to pass, for the report: polled every 2 s, passed after ~3 s
+    assert (gate.seconds(verdict) or 0) in range(2, 8)
     after = compute(p, probe.parse_state(p, state or ""), desired=desired(
         p, {"K1": "secret-one-1111", "K2": "secret-two-2222"}), contents={}, salt="s")
     assert not after.changed  # the host read again inside the command matches its plan
@@ -439,6 +442,7 @@ def test_a_locked_install_takes_checks_gates_and_releases_the_lock_in_one_comman
     r = subprocess.run(["sh", "-c", script], capture_output=True, text=True)
     assert install.sections(r.stdout)[2] is not None
     assert "FAIL\tstill down" in (install.sections(r.stdout)[2] or "")
+    assert (gate.seconds(install.sections(r.stdout)[2] or "") or 0) >= 4
     assert not Path(p.target(probe.LOCK_PATH)).exists()
 
 

@@ -39,7 +39,8 @@ def render(command: str, changes: list[HostChanges],
                            "hosts": [host(c) for c in changes]}
     if results is not None:
         doc["results"] = [{"host": r.host, "region": r.region, "status": r.status,
-                           "steps": list(r.steps), "error": r.error or None} for r in results]
+                           "steps": list(r.steps), "error": r.error or None,
+                           "gate_seconds": r.gate_seconds} for r in results]
     doc["summary"] = {
         "hosts": len(changes), "with_changes": sum(1 for c in changes if c.changed),
         "with_drift": sum(1 for c in changes if drift(c)),

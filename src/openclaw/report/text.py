@@ -38,7 +38,10 @@ def render(command: str, changes: list[HostChanges],
     else:
         rows = [["REGION", "HOST", "RESULT", "DETAIL"]]
         for r in results:
-            detail = r.error or (f"{len(r.steps)} step(s)" if r.steps else "")
+            detail = r.error or ", ".join(
+                ([f"{len(r.steps)} step(s)"] if r.steps else [])
+                + ([f"health gate passed in {r.gate_seconds} s"]
+                   if r.gate_seconds is not None else []))
             rows.append([r.region, r.host, r.status, detail])
         out += table(rows)
         counts = {s: sum(1 for r in results if r.status == s)

@@ -38,6 +38,14 @@ echo PASS
 """
 
 
+def seconds(output: str) -> int | None:
+    """How long the gate polled on the host (a locked install prints it)."""
+    for line in output.splitlines():
+        if line.startswith("GATE_SECONDS\t") and line[13:].isdigit():
+            return int(line[13:])
+    return None
+
+
 def verdict(output: str) -> tuple[str, str]:
     """('pass' | 'skip' | 'fail', reason)."""
     for line in output.splitlines():

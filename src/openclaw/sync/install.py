@@ -490,7 +490,8 @@ def locked_install(plan: HostPlan, token: str, holder: str, staging: str, instal
              f"echo {STATE_MARK}", "(", probe, ")"]
     if gate:
         lines += [f"echo {GATE_MARK}",
-                  f"end=$(( $(date +%s) + {max(0, int(timeout))} ))",
+                  "start=$(date +%s)",
+                  f"end=$(( start + {max(0, int(timeout))} ))",
                   "while :; do",
                   "  verdict=$( (", gate, ") )",
                   "  case $verdict in PASS*|SKIP*) break ;; esac",
@@ -498,6 +499,8 @@ def locked_install(plan: HostPlan, token: str, holder: str, staging: str, instal
                   "  echo",  # a controller that is gone is noticed (SIGPIPE) while it waits
                   "  sleep 2",
                   "done",
+                  # How long the host took to pass (or not): the report says so.
+                  "printf 'GATE_SECONDS\\t%s\\n' $(( $(date +%s) - start ))",
                   "printf '%s\\n' \"$verdict\""]
     return "\n".join(lines) + "\n"
 

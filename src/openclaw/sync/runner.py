@@ -29,6 +29,7 @@ class HostResult:
     steps: tuple[str, ...] = ()
     error: str = ""
     changes_after: HostChanges | None = None
+    gate_seconds: int | None = None  # how long its health gate took to pass (or give up)
 
     @property
     def generation(self) -> int | None:
@@ -323,6 +324,8 @@ def _result(c: HostChanges, o: Outcome, me: str, salt: str, desired: dict[str, b
         result.status, result.error = "failed", still_pending(after)
     elif verdict is not None:
         outcome, reason = gate.verdict(verdict)
+        if outcome != "skip":
+            result.gate_seconds = gate.seconds(verdict)
         if outcome == "fail":
             result.status, result.error = "failed", f"health gate: {reason}"
     return result
