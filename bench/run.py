@@ -300,10 +300,13 @@ def compile_bench(work: Path, runs: int = 5) -> dict[str, float]:
     inv_file.write_text("\n".join(lines) + "\n")
 
     def cli(*extra: str) -> float:
+        # Into a new directory each time, as a CI job does (replacing an earlier output
+        # removes it first: as many unlinks again).
         return statistics.median(timed([str(BIN / "openclaw"), "compile", "-c",
                                          str(REPO / "openclaw.yaml"), "-i", str(inv_file),
-                                         "-o", str(work / "compiled"), *extra], {})[0]
-                                 for _ in range(runs))
+                                         "-o", str(work / f"compiled{extra}-{i}"), *extra],
+                                        {})[0]
+                                 for i in range(runs))
     return {"compile": measure(lambda: compile_fleet(p.config, inv)), "bare": measure(bare),
             "cli objects": cli("--objects"), "cli tree": cli()}
 

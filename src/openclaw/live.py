@@ -203,11 +203,7 @@ def _roll_out(session: Any, cfg: Config, config_path: str, hosts: list[Host],
     archive = _runtime_archive(cfg, config_path, changes, progress)
     by_name = {c.host: c for c in changes}
     pending = {c.host for c in changes if c.changed and not c.error and c.plan}
-    idle = [c.host for c in changes if c.host in pending and not serving(c)]
-    rounds: list[tuple[str, list[str]]] = [("the hosts not serving yet", idle)] if idle else []
-    for region in [r.name for r in cfg.deployment.regions]:
-        names = [c.host for c in changes if c.region == region and c.host not in idle]
-        rounds += [(region, batch) for batch in batches(names, size)]
+    rounds = rollout_rounds([r.name for r in cfg.deployment.regions], changes, pending, size)
     # Hosts that could not be reached are reported, but only hosts that fail during the
     # rollout stop it: the others still converge.
     failures = 0
@@ -230,6 +226,19 @@ def _roll_out(session: Any, cfg: Config, config_path: str, hosts: list[Host],
             stopped = (f"not applied: the rollout stopped after {', '.join(failed)}"
                        f" failed in {where}")
     return LiveRun(changes, [results[c.host] for c in changes])
+
+
+def rollout_rounds(regions: list[str], changes: list[HostChanges], pending: set[str],
+                   size: str) -> list[tuple[str, list[str]]]:
+    """The rollout's order: (where, hosts) rounds, each behind the gate. The pending hosts
+    that serve nothing yet first, together; then region by region, the canary alone, then
+    batches of `size` (hosts without changes stay in their batch: they are reported)."""
+    idle = [c.host for c in changes if c.host in pending and not serving(c)]
+    rounds: list[tuple[str, list[str]]] = [("the hosts not serving yet", idle)] if idle else []
+    for region in regions:
+        names = [c.host for c in changes if c.region == region and c.host not in idle]
+        rounds += [(region, batch) for batch in batches(names, size)]
+    return rounds
 
 
 def serving(c: HostChanges) -> bool:

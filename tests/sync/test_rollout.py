@@ -59,3 +59,25 @@ def test_hosts_not_serving_yet_need_no_canary() -> None:
                                                     start=True),))
     assert serving(up) and not serving(fresh)
     assert not serving(HostChanges("c", "r", systemd=False))  # nothing can serve there
+
+
+def test_hosts_not_serving_go_first_together_then_regions_canary_first() -> None:
+    """A fresh host (its gateway to be started by this apply) or one without systemd serves
+    no traffic: no canary protects anything there, so they go in one first round. Serving
+    hosts keep region order, canary alone, then batches."""
+    from openclaw.live import rollout_rounds
+    from openclaw.sync.changes import HostChanges, UnitChange
+    start = (UnitChange("openclaw-gateway.service", enable=True, start=True),)
+    restart = (UnitChange("openclaw-gateway.service", restart=True),)
+    changes = [HostChanges("e1", "east", units=restart), HostChanges("e2", "east", units=start),
+               HostChanges("e3", "east", units=restart), HostChanges("e4", "east", units=restart),
+               HostChanges("w1", "west", units=restart), HostChanges("w2", "west", systemd=False),
+               HostChanges("w3", "west", units=restart), HostChanges("w4", "west")]
+    pending = {"e1", "e2", "e3", "e4", "w1", "w2", "w3"}  # w4 is in sync
+    assert rollout_rounds(["west", "east"], changes, pending, "2") == [
+        ("the hosts not serving yet", ["e2", "w2"]),
+        ("west", ["w1"]), ("west", ["w3", "w4"]),
+        ("east", ["e1"]), ("east", ["e3", "e4"])]
+    # Every host serving: no first round, the canary of each region first.
+    assert rollout_rounds(["east"], changes[:1] + changes[2:4], {"e1", "e3"}, "100%") == [
+        ("east", ["e1"]), ("east", ["e3", "e4"])]

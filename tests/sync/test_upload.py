@@ -100,3 +100,22 @@ def test_an_upload_folder_others_can_write_is_not_used(
     finally:
         sftp.chmod(folder, 0o700)
         sftp.remove(with_part)
+
+
+def test_partial_uploads_left_for_a_week_are_removed(
+        session: tuple[Any, LightHost], tmp_path: Path) -> None:
+    """Another version's bundle, interrupted and never resumed, does not fill /tmp for
+    ever: the next upload removes partial files older than a week, and no other."""
+    s, _ = session
+    sftp, path, data, folder, _ = _planted(s, tmp_path, b"")
+    old, recent = f"{folder}/{'a' * 64}.part", f"{folder}/{'b' * 64}.part"
+    for name in (old, recent):
+        with sftp.open(name, "wb") as f:
+            f.write(b"an earlier version, cut short")
+    week = engine.STALE_PARTIAL
+    sftp.utime(old, (0, int(sftp.stat(old).st_mtime) - week - 60))
+    engine.stage(s._pyinfra_hosts["up1"].connector, "/tmp/openclaw-stage-t4",
+                 ((str(path), "runtime.tar.gz"),))
+    assert _read(sftp, "/tmp/openclaw-stage-t4/runtime.tar.gz") == data
+    assert sftp.listdir(folder) == [recent.rsplit("/", 1)[1]]
+    sftp.remove(recent)

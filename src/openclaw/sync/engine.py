@@ -13,6 +13,7 @@ import re
 import shutil
 import socket
 import stat
+import time
 import weakref
 from collections.abc import Callable, Generator, Iterable
 from pathlib import Path
@@ -115,6 +116,7 @@ def _resumable(sftp: Any, source: str, target: str, uid: int) -> int:
             sftp.putfo(whole, target)
         return 0
     part = f"{folder}/{_file_digest(source)}.part"
+    _prune(sftp, folder, keep=part)
     try:
         have = sftp.stat(part).st_size or 0
     except OSError:
@@ -131,6 +133,21 @@ def _resumable(sftp: Any, source: str, target: str, uid: int) -> int:
         raise OSError(f"the upload of {os.path.basename(source)} is incomplete")
     sftp.posix_rename(part, target)
     return have
+
+
+# A partial upload nobody resumed for this long is another version's: it only fills /tmp.
+STALE_PARTIAL = 7 * 24 * 3600
+
+
+def _prune(sftp: Any, folder: str, keep: str) -> None:
+    """Remove the folder's partial uploads older than STALE_PARTIAL (`keep` aside)."""
+    now = time.time()
+    for entry in sftp.listdir_attr(folder):
+        path = f"{folder}/{entry.filename}"
+        if (entry.filename.endswith(".part") and path != keep
+                and now - (entry.st_mtime or now) > STALE_PARTIAL):
+            with contextlib.suppress(OSError):
+                sftp.remove(path)
 
 
 @functools.cache
