@@ -113,13 +113,14 @@ def test_plain_json_is_read_without_the_json5_parser(monkeypatch: pytest.MonkeyP
     """What apply and OpenClaw write is plain JSON: read in C. The pure-Python JSON5 parser
     took most of a 100-host plan's controller time; it is for what a person wrote."""
     import json5
-
-    from openclaw.sync import merge as merge_module
     plain = merge(managed_file(), OPENCLAW_WROTE).content
     calls: list[str] = []
     real = json5.loads
-    monkeypatch.setattr(merge_module.json5, "loads",
-                        lambda text: calls.append(text) or real(text))
+
+    def counted(text: str) -> Any:
+        calls.append(text)
+        return real(text)
+    monkeypatch.setattr(json5, "loads", counted)
     again = merge(managed_file(), plain)
     assert not again.changed and not again.error and calls == []
     assert merge(managed_file(), OPENCLAW_WROTE).content == plain and len(calls) == 1
