@@ -42,12 +42,14 @@ SECRETS = {"GATEWAY_AUTH_TOKEN": "bench-gateway-token", "MINIMAX_API_KEY": "benc
            "DATABASE_URL": "postgresql://canary:pw-canary-db@127.0.0.1/q",
            "QUEUE_REDIS_URL": "redis://:canary-redis-pw@127.0.0.1:6379/0"}
 JOBS = ("plan in sync", "apply fresh", "apply in sync")
+Sample = tuple[float, float, float]  # seconds, peak MiB, CPU seconds
 TOOLS = ("openclaw", "pyinfra", "ansible")
 
 
 def timed(cmd: list[str], env: dict[str, str], ok: tuple[int, ...] = (0,),
-          keep: Path | None = None) -> tuple[float, float]:
-    """Seconds and the peak memory (MiB, the largest process's maximum RSS) of one run of a
+          keep: Path | None = None) -> Sample:
+    """Seconds, the peak memory (MiB, the largest process's maximum RSS) and the CPU seconds
+    (user + system, its own process: the controller's share of the machine) of one run of a
     tool, in its own process group, killed whole however the run ends (Ansible's forks
     outlive an interrupted parent otherwise)."""
     start = time.perf_counter()
@@ -70,7 +72,7 @@ def timed(cmd: list[str], env: dict[str, str], ok: tuple[int, ...] = (0,),
             err.seek(0)
             raise RuntimeError(f"{' '.join(cmd[:3])} exited {proc.returncode}:\n"
                                f"{out.read()[-2000:]}\n{err.read()[-2000:]}")
-    return took, usage.ru_maxrss / 1024
+    return took, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 class Fleet:
@@ -130,7 +132,6 @@ class Fleet:
                       "ANSIBLE_SSH_CONTROL_PATH_DIR": str(self.work / "cp")})
 
 
-Sample = tuple[float, float]  # seconds, peak MiB
 
 
 def bench_config(path: Path, openclaw: str, llm_gateway: bool = True) -> Path:
@@ -338,11 +339,12 @@ def _size_order(item: tuple[str, Any]) -> tuple[int, int]:
 
 def table(results: dict[str, Any]) -> str:
     lines = [f"Machine: {results['machine']}. Medians of {results['runs']} run(s) below 100 "
-             "hosts, 1 run at 100 and more; seconds. `~`: estimated, not run (from Ansible's "
-             "per-host cost at the largest size it ran at).", "",
+             "hosts, 1 run at 100 and more; seconds. openclaw CPU: the openclaw process's own "
+             "user + system time, without the hosts' share of the machine. `~`: estimated, "
+             "not run (from Ansible's per-host cost at the largest size it ran at).", "",
              "| hosts | job | openclaw | plain pyinfra | Ansible | openclaw vs pyinfra |"
-             " openclaw vs Ansible | openclaw peak memory |",
-             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+             " openclaw vs Ansible | openclaw peak memory | openclaw CPU |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for size, jobs in sorted(results["timings"].items(), key=_size_order):
         for job in JOBS:
             t = jobs.get(job, {})
@@ -350,9 +352,11 @@ def table(results: dict[str, Any]) -> str:
             est = ansible_estimate(results, size, job) if a is None else None
             a_text = f"~{est:.0f}" if est else _fmt(a)
             mem = results.get("memory", {}).get(size, {}).get(job, {}).get("openclaw")
+            cpu = results.get("cpu", {}).get(size, {}).get(job, {}).get("openclaw")
             lines.append(f"| {size} | {job} | {_fmt(o)} | {_fmt(p)} | {a_text} | "
                          f"{_ratio(o, p)} | {_ratio(o, a or est)}{' (est.)' if est else ''} |"
-                         f" {'-' if mem is None else f'{mem:.0f} MiB'} |")
+                         f" {'-' if mem is None else f'{mem:.0f} MiB'} |"
+                         f" {'-' if cpu is None else f'{cpu:.2f} s'} |")
     lines += ["", "SSH sessions (commands and SFTP transfers) openclaw opens per host, counted "
               "by each host's sshd:", "", "| job | sessions per host |", "| --- | ---: |"]
     for job in JOBS:
@@ -396,6 +400,14 @@ def verdicts(results: dict[str, Any]) -> str:
             per = (plan1000 - plan100) / 900 * 1000
             rows.append(("at most 12 ms per added host (100 to 1,000)",
                          f"{mark(per <= 12)}: {per:.1f} ms"))
+    c100, c1000 = (results.get("cpu", {}).get(n, {}).get("plan in sync", {}).get("openclaw")
+                   for n in ("100", "1000"))
+    if c100 is not None and c1000 is not None:
+        per = (c1000 - c100) / 900 * 1000
+        rows.append(("the controller's own cost: at most 12 ms of CPU per added host "
+                     "(100 to 1,000; the light hosts' sshd and probe excluded)",
+                     f"{mark(per <= 12)}: {per:.1f} ms ({c100:.1f} s and {c1000:.1f} s of "
+                     "CPU at 100 and 1,000 hosts)"))
     m = {n: mem(n, "plan in sync") for n in ("20", "100", "1000")}
     if all(v is not None for v in m.values()):
         a, b, c = (m[n] or 0.0 for n in ("20", "100", "1000"))
@@ -485,17 +497,18 @@ def main() -> None:
                f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') // 2**30} GiB, "
                f"Python {platform.python_version()}")
     results: dict[str, Any] = {"machine": machine, "runs": args.runs, "timings": {},
-                               "memory": {}, "sessions": {}}
+                               "memory": {}, "cpu": {}, "sessions": {}}
     saved = REPO / "bench" / "results.json"
     if args.keep and saved.exists():
         results = {**results, **{k: v for k, v in json.loads(saved.read_text()).items()
-                                 if k in ("timings", "memory", "sessions", "bootstrap",
-                                          "gate wait")}}
+                                 if k in ("timings", "memory", "cpu", "sessions",
+                                          "bootstrap", "gate wait")}}
     with tempfile.TemporaryDirectory(prefix="openclaw-bench-") as tmp:
         key = make_key(Path(tmp))
         for size in [int(s) for s in args.sizes.split(",") if s]:
-            jobs: dict[str, dict[str, float]] = {j: {} for j in JOBS}
-            memory: dict[str, dict[str, float]] = {j: {} for j in JOBS}
+            # with --keep, a tool not run again at this size keeps its figures
+            old = [results[k].get(str(size), {}) for k in ("timings", "memory", "cpu")]
+            jobs, memory, cpu = ({j: dict(o.get(j, {})) for j in JOBS} for o in old)
             for tool in tools:
                 if tool in only and str(size) not in only[tool]:
                     continue
@@ -514,13 +527,15 @@ def main() -> None:
                         samples[j].append(v)
                     shutil.rmtree(work, ignore_errors=True)
                     print(f"{size} hosts, {tool}, run {r + 1}: "
-                          + ", ".join(f"{j} {v[0]:.2f}s {v[1]:.0f}MiB"
+                          + ", ".join(f"{j} {v[0]:.2f}s {v[1]:.0f}MiB {v[2]:.1f}s CPU"
                                       for j, v in got.items()), flush=True)
                 for j in JOBS:
                     jobs[j][tool] = statistics.median(x[0] for x in samples[j])
                     memory[j][tool] = statistics.median(x[1] for x in samples[j])
+                    cpu[j][tool] = statistics.median(x[2] for x in samples[j])
                 results["timings"][str(size)] = jobs
                 results["memory"][str(size)] = memory
+                results["cpu"][str(size)] = cpu
                 save(results, final=False)
         if args.nspawn:
             # with --keep, a tool not run again keeps its figures
