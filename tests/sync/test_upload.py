@@ -119,3 +119,21 @@ def test_partial_uploads_left_for_a_week_are_removed(
     assert _read(sftp, "/tmp/openclaw-stage-t4/runtime.tar.gz") == data
     assert sftp.listdir(folder) == [recent.rsplit("/", 1)[1]]
     sftp.remove(recent)
+
+
+def test_an_idle_connection_is_not_woken_ten_times_a_second(
+        session: tuple[Any, LightHost], tmp_path: Path) -> None:
+    """paramiko polls each connection for its own close every 0.1 s by default: a greenlet
+    per host woken for nothing, most of a 1,000-host plan's controller CPU. The engine's
+    connections are polled every 2 s, and still closed at once."""
+    s, _ = session
+    def transport_of(session: Any) -> Any:
+        return session._pyinfra_hosts["up1"].connector.client.get_transport()
+    transport = transport_of(s)
+    assert transport.sock.gettimeout() == 2.0
+    h = s.hosts[0]
+    with engine.Session([h]) as other:
+        assert not other.unreachable
+        again = transport_of(other)
+        assert again.is_active()
+    assert not again.is_active()
