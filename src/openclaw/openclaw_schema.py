@@ -32,6 +32,25 @@ SOURCES: dict[str, tuple[tuple[str, ...], ...]] = {
 }
 
 
+# Environment variables that make the pinned OpenClaw install an external plugin with npm
+# before its gateway starts: the web-search providers of its package's
+# scripts/lib/official-external-plugin-catalog.json, auto-detected from their keys. The
+# hosts have no npm (the bundle is Node and OpenClaw), so the gateway exits 78 ("gateway
+# requires state migration"); measured with OPENROUTER_API_KEY on 2026.9.6.
+START_INSTALLS: dict[str, dict[str, str]] = {
+    "2026.9.6": {
+        "BRAVE_API_KEY": "@openclaw/brave-plugin",
+        "EXA_API_KEY": "@openclaw/exa-plugin",
+        "FIRECRAWL_API_KEY": "@openclaw/firecrawl-plugin",
+        "OPENROUTER_API_KEY": "@openclaw/perplexity-plugin",
+        "PARALLEL_API_KEY": "@openclaw/parallel-plugin",
+        "PERPLEXITY_API_KEY": "@openclaw/perplexity-plugin",
+        "SEARXNG_BASE_URL": "@openclaw/searxng-plugin",
+        "TAVILY_API_KEY": "@openclaw/tavily-plugin",
+    },
+}
+
+
 def schema_path(version: str) -> Path:
     return resources.data_dir("schema") / "openclaw-json" / f"{version}.schema.json.gz"
 

@@ -120,18 +120,28 @@ def openclaw_json_findings(ctx: Context, data: dict[str, Any]) -> list[Finding]:
     an error at the setting that writes the key (R020); W010 when this release has no
     schema for the pinned version."""
     from openclaw import model, openclaw_schema
-    from openclaw.compile import documents
+    from openclaw.compile import documents, env_files
     cfg = model.build(data)
     version = cfg.service.runtime.version
     doc = documents.openclaw_managed(cfg, f"{cfg.service.root}/logs")
     found = openclaw_schema.problems(version, doc)
+    # W018: a key in the gateway's environment that makes OpenClaw install a plugin at start.
+    installs = openclaw_schema.START_INSTALLS.get(version, {})
+    out = [ctx.at(next((("routing", "providers", i, "api_key_env")
+                        for i, p in enumerate(cfg.routing.providers) if p.api_key_env == key),
+                       ("secrets", "env", key)),
+                  f"{key} reaches OpenClaw's own environment (llm_gateway is off): OpenClaw "
+                  f"{version} then installs {installs[key]} with npm before its gateway "
+                  "starts, which the hosts cannot (no npm), and the gateway exits 78; enable "
+                  "llm_gateway, which keeps provider keys in its own environment", "W018",
+                  severity=WARNING)
+           for key in env_files.keys_by_consumer(cfg)["gateway"] if key in installs]
     if found is None:
-        return [ctx.at(("service", "openclaw", "version"),
-                       f"OpenClaw {version} has no schema in this openclaw release (it has: "
-                       f"{', '.join(openclaw_schema.supported())}): openclaw.json is checked "
-                       "on the hosts only, by their own `openclaw config validate`", "W010",
-                       severity=WARNING)]
-    out = []
+        return [*out, ctx.at(("service", "openclaw", "version"),
+                             f"OpenClaw {version} has no schema in this openclaw release (it "
+                             f"has: {', '.join(openclaw_schema.supported())}): openclaw.json "
+                             "is checked on the hosts only, by their own `openclaw config "
+                             "validate`", "W010", severity=WARNING)]
     for where, message in found:
         top = str(where[0]) if where else ""
         key = ".".join(str(p) for p in where) or "(top level)"
