@@ -118,7 +118,8 @@ def check_config(path: str) -> tuple[list[Finding], dict[str, Any] | None]:
 def openclaw_json_findings(ctx: Context, data: dict[str, Any]) -> list[Finding]:
     """What the pinned OpenClaw would refuse in the openclaw.json this config compiles to:
     an error at the setting that writes the key (R020); W010 when this release has no
-    schema for the pinned version."""
+    schema for the pinned version; W018 for a key in OpenClaw's own environment that makes
+    it install a plugin when it starts."""
     from openclaw import model, openclaw_schema
     from openclaw.compile import documents, env_files
     cfg = model.build(data)
