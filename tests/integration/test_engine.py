@@ -32,6 +32,8 @@ def test_fresh_hosts_plan_apply_converge_and_change(fleet: Fleet, tmp_path: Path
     r = fleet.openclaw("apply", "--yes")
     assert r.returncode == 0, r.stdout + r.stderr
     assert re.search(r"apply: 3 changed, 0 unchanged, 0 failed", r.stdout)
+    # each host's gate, polled on the host until the real gateway was ready, says how long
+    assert len(re.findall(r"step\(s\), health gate passed in \d+ s", r.stdout)) == 3, r.stdout
 
     for i in range(3):
         listing = fleet.sh(i, "stat -c '%n %a %U %G' /opt/openclaw/config/* "
